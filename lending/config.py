@@ -1,0 +1,63 @@
+"""Settings read once from the environment, then overridden by the caller (tests)."""
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+ENVIRONMENTS = ("production", "development", "testing")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unsafe for the environment."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed settings; every value has an environment variable of the same upper-case name."""
+
+    env: str = "production"
+    database_url: str = ""
+    secret_key: str = ""
+    payment_webhook_secret: str = ""
+    smtp_url: str = ""
+    sms_gateway_url: str = ""
+    device_webhook_url: str = ""
+    device_webhook_secret: str = ""
+    credit_bureau_url: str = ""
+    timezone: str = "Asia/Karachi"
+    # argon2 cost: the library's defaults in production, cheap in tests so suites stay fast.
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 65536
+    api_token_days: int = 365
+
+    @property
+    def testing(self) -> bool:
+        return self.env == "testing"
+
+
+def _from_environment(environ) -> dict:
+    values = {}
+    for f in fields(Settings):
+        key = "LENDING_ENV" if f.name == "env" else f.name.upper()
+        if key in environ:
+            raw = environ[key]
+            values[f.name] = int(raw) if f.type is int or f.type == "int" else raw
+    return values
+
+
+def load_settings(instance_path: str, overrides: dict | None = None, environ=None) -> Settings:
+    """Build settings: defaults, then the environment, then the caller's overrides."""
+    environ = os.environ if environ is None else environ
+    settings = replace(Settings(), **{**_from_environment(environ), **(overrides or {})})
+    if settings.env not in ENVIRONMENTS:
+        raise ConfigError(f"LENDING_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    if not settings.database_url:
+        db_file = Path(instance_path) / "lending.db"
+        settings = replace(settings, database_url=f"sqlite:///{db_file}")
+    if not settings.secret_key:
+        if settings.env == "production":
+            raise ConfigError("SECRET_KEY is required outside development and tests")
+        settings = replace(settings, secret_key=os.urandom(32).hex())
+    if settings.env == "testing":
+        settings = replace(settings, argon2_time_cost=1, argon2_memory_cost=8)
+    return settings

@@ -1,0 +1,145 @@
+"""`lending db|seed|users|tokens ...`: thin commands over the services."""
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+from lending.db import get_engine, session_scope
+from lending.models.enums import Role
+
+
+def register_commands(group: click.Group, app_free_only: bool = False) -> None:
+    """Add the project's commands to a click group (the app's CLI or the console script)."""
+    try:
+        from lending.jobs.quote_cli import apr_command, quote
+    except ImportError:  # TEMP until the finance engine lands
+        pass
+    else:
+        group.add_command(quote, "quote")
+        group.add_command(apr_command, "apr")
+    if app_free_only:
+        return
+    for command in (db_group, seed, users_group, tokens_group):
+        group.add_command(command)
+
+
+db_group = AppGroup("db", help="Database schema (Alembic migrations).")
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations to DATABASE_URL."""
+    from lending.migrate import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION."""
+    from lending.migrate import downgrade
+
+    downgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+@click.command("seed")
+@click.option("--demo", is_flag=True, help="Load the demo shop, staff, products and registry.")
+@with_appcontext
+def seed(demo: bool) -> None:
+    """Load reference data; with --demo, demo users and tokens too (idempotent)."""
+    from lending.services.seed import seed_demo, seed_reference
+
+    settings = current_app.extensions["lending.settings"]
+    if demo and settings.env == "production":
+        raise click.UsageError("demo data is refused in production (LENDING_ENV=production)")
+    with session_scope(get_engine()) as session:
+        counts = seed_reference(session)
+        logins = seed_demo(session, current_app.extensions["lending.hasher"]) if demo else []
+    click.echo("reference data: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    for login in logins:
+        click.echo(login)
+
+
+users_group = AppGroup("users", help="Users and roles.")
+
+
+@users_group.command("add")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--retailer", "retailer_name", help="The shop of a retailer agent (created if new).")
+@click.option("--password", help="Prompted for when not given.")
+@click.option("--name", "full_name", default="")
+def users_add(email, role, retailer_name, password, full_name) -> None:
+    """Add a user."""
+    from sqlmodel import select
+
+    from lending.errors import InvalidInput
+    from lending.models import Retailer
+    from lending.services.users import create_user
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with session_scope(get_engine()) as session:
+        retailer = None
+        if retailer_name:
+            retailer = session.exec(select(Retailer).where(Retailer.name == retailer_name)).first()
+            if retailer is None:
+                retailer = Retailer(name=retailer_name)
+                session.add(retailer)
+                session.flush()
+        try:
+            user = create_user(
+                session,
+                email=email,
+                role=Role(role),
+                password=password,
+                retailer=retailer,
+                full_name=full_name,
+                hasher=current_app.extensions["lending.hasher"],
+            )
+        except InvalidInput as exc:
+            messages = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
+            raise click.UsageError(messages) from None
+        click.echo(f"user {user.id} {user.email} ({user.role})")
+
+
+tokens_group = AppGroup("tokens", help="API tokens.")
+
+
+@tokens_group.command("issue")
+@click.option("--email", required=True)
+@click.option("--name", default="cli", show_default=True)
+@click.option("--days", default=365, show_default=True, help="0 for a token that never expires.")
+def tokens_issue(email: str, name: str, days: int) -> None:
+    """Issue an API token and print it once; only its digest is stored."""
+    from sqlmodel import select
+
+    from lending.models import User
+    from lending.services.users import issue_token
+
+    with session_scope(get_engine()) as session:
+        user = session.exec(select(User).where(User.email == email.strip().lower())).first()
+        if user is None:
+            raise click.UsageError(f"no user with e-mail {email}")
+        token = issue_token(session, user=user, name=name, days=days or None)
+    click.echo(token)
+
+
+@tokens_group.command("revoke")
+@click.option("--email", required=True)
+def tokens_revoke(email: str) -> None:
+    """Revoke every token of a user."""
+    from sqlmodel import select
+
+    from lending.models import User
+    from lending.services.users import revoke_tokens
+
+    with session_scope(get_engine()) as session:
+        user = session.exec(select(User).where(User.email == email.strip().lower())).first()
+        if user is None:
+            raise click.UsageError(f"no user with e-mail {email}")
+        click.echo(f"revoked {revoke_tokens(session, user=user)} token(s)")

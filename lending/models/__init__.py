@@ -1,0 +1,30 @@
+"""SQLModel tables, one module per aggregate; importing this package registers them all."""
+
+from lending.models.applications import Applicant, Application, Decision
+from lending.models.devices import DeviceModel, DeviceTac, Manufacturer
+from lending.models.loans import Fee, Instalment, Loan
+from lending.models.ops import AuditEvent, JobRun, OutboxMessage
+from lending.models.payments import Payment, PaymentAllocation
+from lending.models.products import Product
+from lending.models.users import ApiToken, Retailer, User
+
+__all__ = [
+    "Applicant",
+    "Application",
+    "Decision",
+    "DeviceModel",
+    "DeviceTac",
+    "Manufacturer",
+    "Fee",
+    "Instalment",
+    "Loan",
+    "AuditEvent",
+    "JobRun",
+    "OutboxMessage",
+    "Payment",
+    "PaymentAllocation",
+    "Product",
+    "ApiToken",
+    "Retailer",
+    "User",
+]

@@ -1,0 +1,121 @@
+"""Closed sets of the domain that are not money maths (those live in lending.finance)."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    UNDERWRITER = "underwriter"
+    RETAILER = "retailer"
+    BORROWER = "borrower"
+
+
+STAFF_ROLES = frozenset({Role.ADMIN, Role.UNDERWRITER})
+
+
+class EmploymentType(StrEnum):
+    SALARIED = "salaried"
+    SELF_EMPLOYED = "self_employed"
+    FREELANCER = "freelancer"
+    DAILY_WAGE = "daily_wage"
+    OTHER = "other"
+
+
+class ApplicationStatus(StrEnum):
+    APPROVED = "approved"
+    REFERRED = "referred"
+    DECLINED = "declined"
+    ACCEPTED = "accepted"
+    EXPIRED = "expired"
+
+
+class DecisionKind(StrEnum):
+    AUTOMATIC = "automatic"
+    UNDERWRITER = "underwriter"
+
+
+class LoanStatus(StrEnum):
+    ACTIVE = "active"
+    SETTLED = "settled"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+    WRITTEN_OFF = "written_off"
+
+
+class Bucket(StrEnum):
+    CURRENT = "current"
+    DPD_1_30 = "1-30"
+    DPD_31_60 = "31-60"
+    DPD_61_90 = "61-90"
+    DPD_90_PLUS = "90+"
+
+
+class Classification(StrEnum):
+    """Microfinance prudential classification by days past due."""
+
+    REGULAR = "regular"
+    WATCH = "watch"
+    SUBSTANDARD = "substandard"
+    DOUBTFUL = "doubtful"
+    LOSS = "loss"
+
+
+class PaymentChannel(StrEnum):
+    CASH = "cash"
+    BANK_TRANSFER = "bank_transfer"
+    JAZZCASH = "jazzcash"
+    EASYPAISA = "easypaisa"
+    RAAST = "raast"
+    CARD = "card"
+
+
+class PaymentStatus(StrEnum):
+    POSTED = "posted"
+    REVERSED = "reversed"
+
+
+class FeeKind(StrEnum):
+    PROCESSING = "processing"
+    LATE = "late"
+
+
+class OutboxChannel(StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class JobStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Language(StrEnum):
+    ENGLISH = "en"
+    URDU = "ur"
+
+
+try:  # the finance engine owns these; re-exported here for the tables
+    from lending.finance.terms import DayCount, Frequency, Method
+except ImportError:  # pragma: no cover - only while lending.finance is being written
+
+    class Method(StrEnum):
+        REDUCING = "reducing"
+        FLAT = "flat"
+        EQUAL_PRINCIPAL = "equal_principal"
+
+    class Frequency(StrEnum):
+        MONTHLY = "monthly"
+        FORTNIGHTLY = "fortnightly"
+        WEEKLY = "weekly"
+
+    class DayCount(StrEnum):
+        D30_360 = "30/360"
+        ACTUAL_365 = "actual/365"

@@ -1,0 +1,1 @@
+"""marshmallow schemas: the one place input is validated and output is shaped."""

@@ -1,0 +1,28 @@
+"""Append-only audit events for every state change or security event that matters."""
+
+from typing import Any
+
+from sqlmodel import Session
+
+from lending.models import AuditEvent
+
+
+def record(
+    session: Session, *, action: str, actor_id: int | None = None, obj: Any = None, **extra: Any
+) -> AuditEvent:
+    """Add an audit event; `obj` names the object, extra keys go to before/after/detail/ip."""
+    event = AuditEvent(
+        action=action,
+        actor_id=actor_id,
+        object_type=getattr(obj, "__tablename__", "") if obj is not None else "",
+        object_id=str(getattr(obj, "id", "") or "") if obj is not None else "",
+        before=extra.get("before"),
+        after=extra.get("after"),
+        detail=extra.get("detail"),
+        ip=extra.get("ip", "") or "",
+        request_id=extra.get("request_id", "") or "",
+    )
+    if "object_type" in extra:
+        event.object_type, event.object_id = extra["object_type"], str(extra.get("object_id", ""))
+    session.add(event)
+    return event

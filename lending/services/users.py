@@ -1,0 +1,119 @@
+"""Users, log-in and API tokens."""
+
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from sqlmodel import Session, select
+
+from lending.errors import InvalidInput
+from lending.models import ApiToken, Retailer, User
+from lending.models.enums import Role
+from lending.security import new_token, token_digest, verify_password
+from lending.services import audit
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    role: Role,
+    hasher: PasswordHasher,
+    password: str | None = None,
+    retailer: Retailer | None = None,
+    full_name: str = "",
+) -> User:
+    """Create a user; a retailer agent must belong to a shop."""
+    email = email.strip().lower()
+    if role == Role.RETAILER and retailer is None:
+        raise InvalidInput({"retailer": ["A retailer agent must belong to a shop."]})
+    if session.exec(select(User).where(User.email == email)).first():
+        raise InvalidInput({"email": ["A user with this e-mail already exists."]})
+    user = User(
+        email=email,
+        role=role,
+        full_name=full_name,
+        retailer_id=retailer.id if retailer else None,
+        password_hash=hasher.hash(password) if password else None,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(session, action="user.created", obj=user, after={"email": email, "role": role})
+    return user
+
+
+def authenticate(
+    session: Session, *, email: str, password: str, hasher: PasswordHasher, ip: str = ""
+) -> User | None:
+    """Return the user for good credentials; record the attempt either way."""
+    user = session.exec(select(User).where(User.email == email.strip().lower())).first()
+    ok = verify_password(hasher, user.password_hash if user else None, password)
+    if not ok or not user.active:
+        if user is not None:
+            user.failed_logins += 1
+        audit.record(
+            session,
+            action="auth.login_failed",
+            actor_id=user.id if user else None,
+            obj=user,
+            detail={"email": email.strip().lower()[:254]},
+            ip=ip,
+        )
+        return None
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    user.failed_logins = 0
+    user.last_login_at = datetime.now(UTC)
+    audit.record(session, action="auth.login", actor_id=user.id, obj=user, ip=ip)
+    return user
+
+
+def issue_token(
+    session: Session,
+    *,
+    user: User,
+    name: str = "",
+    days: int | None = 365,
+    token: str | None = None,
+) -> str:
+    """Create an API token for a user and return it; only its digest is stored."""
+    token = token or new_token()
+    expires = datetime.now(UTC) + timedelta(days=days) if days else None
+    session.add(
+        ApiToken(
+            user_id=user.id,
+            name=name,
+            token_hash=token_digest(token),
+            prefix=token[:12],
+            expires_at=expires,
+        )
+    )
+    session.flush()
+    audit.record(session, action="token.issued", actor_id=user.id, obj=user, detail={"name": name})
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """Return the active user behind a valid, unexpired, unrevoked token."""
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).first()
+    now = datetime.now(UTC)
+    if row is None or row.revoked_at or (row.expires_at and row.expires_at <= now):
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    if row.last_used_on != now.date():
+        row.last_used_on = now.date()  # one write a day, not one per request
+    return user
+
+
+def revoke_tokens(session: Session, *, user: User) -> int:
+    """Revoke every live token of a user; return how many."""
+    rows = session.exec(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
+    for row in rows:
+        row.revoked_at = datetime.now(UTC)
+    audit.record(
+        session, action="token.revoked", actor_id=user.id, obj=user, detail={"count": len(rows)}
+    )
+    return len(rows)

@@ -1,0 +1,1 @@
+"""Blueprints, one per audience: api, auth, retailer, and the public pages."""

@@ -1,0 +1,30 @@
+"""Jinja filters: PKR amounts with babel, masked identity numbers."""
+
+from decimal import Decimal
+
+from babel.numbers import format_currency
+from flask import Flask
+from flask_babel import get_locale
+
+
+def pkr(amount: Decimal | None) -> str:
+    """Format an amount as Pakistani rupees for the page's locale."""
+    if amount is None:
+        return "—"
+    locale = f"{get_locale() or 'en'}_PK"
+    return format_currency(
+        Decimal(amount), "PKR", format="¤\u00a0#,##0.00", locale=locale, currency_digits=False
+    )
+
+
+def mask_cnic(cnic: str | None) -> str:
+    """Show only the last four digits of a CNIC."""
+    if not cnic:
+        return ""
+    return "•••••-•••" + cnic[8:12] + "-" + cnic[12:]
+
+
+def register_filters(app: Flask) -> None:
+    """Install the filters on the app's Jinja environment."""
+    app.jinja_env.filters["pkr"] = pkr
+    app.jinja_env.filters["mask_cnic"] = mask_cnic

@@ -1,0 +1,69 @@
+"""The OpenAPI document, built from the API views' docstrings and the marshmallow schemas."""
+
+import re
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.yaml_utils import load_operations_from_docstring
+from flask import Blueprint, current_app, jsonify
+
+from lending.schemas.applications import ApplicationDocumentSchema
+from lending.schemas.catalogue import DeviceModelSchema, ProductSchema
+
+bp = Blueprint("openapi", __name__)
+
+SCHEMAS = {
+    "Product": ProductSchema,
+    "DeviceModel": DeviceModelSchema,
+    "ApplicationDocument": ApplicationDocumentSchema,
+}
+
+ERROR = {
+    "type": "object",
+    "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+}
+FIELD_ERRORS = {
+    "type": "object",
+    "properties": {
+        "errors": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        }
+    },
+}
+
+
+def _path(rule: str) -> str:
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
+
+
+def build_spec(app) -> dict:
+    """Return the OpenAPI 3 document of every /api/v1 route."""
+    spec = APISpec("Device-loan platform API", "1.0.0", "3.0.3", plugins=[MarshmallowPlugin()])
+    spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    for name, status in [
+        ("Unauthorized", ERROR),
+        ("Forbidden", ERROR),
+        ("NotFound", ERROR),
+        ("Conflict", ERROR),
+        ("Invalid", FIELD_ERRORS),
+    ]:
+        spec.components.response(
+            name, {"description": name, "content": {"application/json": {"schema": status}}}
+        )
+    for name, schema in SCHEMAS.items():
+        spec.components.schema(name, schema=schema)
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not rule.endpoint.startswith("api."):
+            continue
+        operations = load_operations_from_docstring(app.view_functions[rule.endpoint].__doc__ or "")
+        if operations:
+            spec.path(path=_path(rule.rule), operations=operations)
+    return spec.to_dict()
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    if "lending.openapi" not in current_app.extensions:
+        current_app.extensions["lending.openapi"] = build_spec(current_app)
+    return jsonify(current_app.extensions["lending.openapi"])

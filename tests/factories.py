@@ -1,0 +1,252 @@
+"""factory-boy factories for every table, chained Retailer -> Applicant -> Application -> Loan."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+from stdnum import luhn
+
+from lending import models as m
+from lending.models.enums import (
+    ApplicationStatus,
+    DecisionKind,
+    FeeKind,
+    JobStatus,
+    OutboxChannel,
+    PaymentChannel,
+    Role,
+)
+from lending.security import token_digest
+
+_hasher = None
+PASSWORD = "correct horse battery"
+
+
+def bind(session, hasher) -> None:
+    """Point every factory at the test's session (and the app's password hasher)."""
+    global _hasher
+    _hasher = hasher
+    for factory_class in BaseFactory.__subclasses__():
+        factory_class._meta.sqlalchemy_session = session
+
+
+def imei(serial: int, tac: str = "35332716") -> str:
+    """A valid 15-digit IMEI (Luhn check digit) on a TAC."""
+    body = f"{tac}{serial % 1_000_000:06d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def cnic(n: int) -> str:
+    return f"42101{n % 10_000_000:07d}{n % 10}"
+
+
+class BaseFactory(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_persistence = "commit"
+
+
+class RetailerFactory(BaseFactory):
+    class Meta:
+        model = m.Retailer
+
+    name = factory.Sequence(lambda n: f"Shop {n}")
+    city = "Lahore"
+
+
+class UserFactory(BaseFactory):
+    class Meta:
+        model = m.User
+
+    email = factory.Sequence(lambda n: f"user{n}@example.pk")
+    full_name = factory.Faker("name")
+    role = Role.ADMIN
+    password_hash = factory.LazyFunction(lambda: _hasher.hash(PASSWORD))
+
+    class Params:
+        retailer = factory.Trait(
+            role=Role.RETAILER, retailer_id=factory.LazyFunction(lambda: RetailerFactory().id)
+        )
+
+
+class ApiTokenFactory(BaseFactory):
+    class Meta:
+        model = m.ApiToken
+        exclude = ("token",)
+
+    token = factory.Sequence(lambda n: f"lnd_test_token_{n:08d}")
+    user_id = factory.LazyFunction(lambda: UserFactory().id)
+    token_hash = factory.LazyAttribute(lambda o: token_digest(o.token))
+    prefix = factory.LazyAttribute(lambda o: o.token[:12])
+    expires_at = factory.LazyFunction(lambda: datetime.now(UTC) + timedelta(days=30))
+
+
+class ApplicantFactory(BaseFactory):
+    class Meta:
+        model = m.Applicant
+
+    cnic = factory.Sequence(cnic)
+    full_name = factory.Faker("name")
+    date_of_birth = date(1992, 3, 14)
+    mobile = factory.Sequence(lambda n: f"+92300{n % 10_000_000:07d}")
+
+
+class ProductFactory(BaseFactory):
+    class Meta:
+        model = m.Product
+
+    code = factory.Sequence(lambda n: f"P{n}")
+    name = "Test product"
+    method = "reducing"
+    annual_rate = Decimal("36")
+    tenors = [3, 6, 12]
+
+
+class ManufacturerFactory(BaseFactory):
+    class Meta:
+        model = m.Manufacturer
+
+    name = factory.Sequence(lambda n: f"Maker {n}")
+    assembled_in_pk = True
+
+
+class DeviceModelFactory(BaseFactory):
+    class Meta:
+        model = m.DeviceModel
+
+    manufacturer_id = factory.LazyFunction(lambda: ManufacturerFactory().id)
+    name = factory.Sequence(lambda n: f"Phone {n}")
+    list_price = Decimal("45999.00")
+
+
+class DeviceTacFactory(BaseFactory):
+    class Meta:
+        model = m.DeviceTac
+
+    tac = factory.Sequence(lambda n: f"{35000000 + n}")
+    device_model_id = factory.LazyFunction(lambda: DeviceModelFactory().id)
+
+
+class ApplicationFactory(BaseFactory):
+    class Meta:
+        model = m.Application
+
+    retailer_id = factory.LazyFunction(lambda: RetailerFactory().id)
+    applicant_id = factory.LazyFunction(lambda: ApplicantFactory().id)
+    product_id = factory.LazyFunction(lambda: ProductFactory().id)
+    monthly_income = Decimal("85000.00")
+    monthly_obligations = Decimal("5000.00")
+    employment_type = "freelancer"
+    imei = factory.Sequence(imei)
+    device_price = Decimal("54999.00")
+    down_payment = Decimal("13750.00")
+    tenor = 12
+    status = ApplicationStatus.APPROVED
+
+
+class DecisionFactory(BaseFactory):
+    class Meta:
+        model = m.Decision
+
+    application_id = factory.LazyFunction(lambda: ApplicationFactory().id)
+    kind = DecisionKind.AUTOMATIC
+    status = ApplicationStatus.APPROVED
+    score = 612
+
+
+class LoanFactory(BaseFactory):
+    class Meta:
+        model = m.Loan
+        exclude = ("application",)
+
+    application = factory.LazyFunction(lambda: ApplicationFactory())
+    application_id = factory.LazyAttribute(lambda o: o.application.id)
+    applicant_id = factory.LazyAttribute(lambda o: o.application.applicant_id)
+    retailer_id = factory.LazyAttribute(lambda o: o.application.retailer_id)
+    product_id = factory.LazyAttribute(lambda o: o.application.product_id)
+    imei = factory.LazyAttribute(lambda o: o.application.imei)
+    method = "reducing"
+    frequency = "monthly"
+    day_count = "30/360"
+    annual_rate = Decimal("36")
+    device_price = Decimal("54999.00")
+    down_payment = Decimal("13750.00")
+    principal = Decimal("41249.00")
+    instalment_amount = Decimal("4145.00")
+    instalments_count = 12
+    apr = Decimal("42.58")
+    total_payable = Decimal("49740.00")
+    disbursed_on = date(2026, 1, 5)
+    first_due_on = date(2026, 2, 5)
+    maturity_on = date(2027, 1, 5)
+
+
+class InstalmentFactory(BaseFactory):
+    class Meta:
+        model = m.Instalment
+
+    loan_id = factory.LazyFunction(lambda: LoanFactory().id)
+    n = factory.Sequence(lambda n: n + 1)
+    due_date = date(2026, 2, 5)
+    principal = Decimal("3000.00")
+    profit = Decimal("1145.00")
+    total = Decimal("4145.00")
+    balance_after = Decimal("38249.00")
+
+
+class FeeFactory(BaseFactory):
+    class Meta:
+        model = m.Fee
+
+    loan_id = factory.LazyFunction(lambda: LoanFactory().id)
+    kind = FeeKind.PROCESSING
+    amount = Decimal("825.00")
+    assessed_on = date(2026, 1, 5)
+
+
+class PaymentFactory(BaseFactory):
+    class Meta:
+        model = m.Payment
+
+    loan_id = factory.LazyFunction(lambda: LoanFactory().id)
+    amount = Decimal("4145.00")
+    paid_at = factory.LazyFunction(lambda: datetime(2026, 2, 5, 10, 0, tzinfo=UTC))
+    channel = PaymentChannel.JAZZCASH
+    reference = factory.Sequence(lambda n: f"JC{n:010d}")
+
+
+class PaymentAllocationFactory(BaseFactory):
+    class Meta:
+        model = m.PaymentAllocation
+
+    payment_id = factory.LazyFunction(lambda: PaymentFactory().id)
+    instalment_id = factory.LazyFunction(lambda: InstalmentFactory().id)
+    profit = Decimal("1145.00")
+    principal = Decimal("3000.00")
+
+
+class OutboxMessageFactory(BaseFactory):
+    class Meta:
+        model = m.OutboxMessage
+
+    channel = OutboxChannel.SMS
+    recipient = "+923001234567"
+    body = "Your instalment is due in 3 days."
+    dedupe_key = factory.Sequence(lambda n: f"test:{n}")
+
+
+class AuditEventFactory(BaseFactory):
+    class Meta:
+        model = m.AuditEvent
+
+    action = "test.event"
+
+
+class JobRunFactory(BaseFactory):
+    class Meta:
+        model = m.JobRun
+
+    job = "ageing"
+    as_of = date(2026, 2, 6)
+    status = JobStatus.SUCCEEDED
