@@ -86,11 +86,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per audience; the API is token-authenticated and CSRF-exempt."""
-    from lending.web import auth, main, openapi, retailer
+    from lending.web import auth, main, openapi, retailer, staff
     from lending.web.api import bp as api_bp
 
     csrf.exempt(api_bp)
-    for bp in (main.bp, auth.bp, retailer.bp, api_bp, openapi.bp):
+    for bp in (main.bp, auth.bp, retailer.bp, staff.bp, api_bp, openapi.bp):
         app.register_blueprint(bp)
 
 

@@ -29,10 +29,18 @@ class Settings:
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
     api_token_days: int = 365
+    # Credit decisions: score cut-offs, an optional trained scorecard file, the bureau's patience.
+    score_approve: int = 620
+    score_refer: int = 560
+    scorecard_path: str = ""
+    bureau_timeout_seconds: float = 2.0
 
     @property
     def testing(self) -> bool:
         return self.env == "testing"
+
+
+_CASTS = {int: int, float: float}
 
 
 def _from_environment(environ) -> dict:
@@ -41,7 +49,7 @@ def _from_environment(environ) -> dict:
         key = "LENDING_ENV" if f.name == "env" else f.name.upper()
         if key in environ:
             raw = environ[key]
-            values[f.name] = int(raw) if f.type is int or f.type == "int" else raw
+            values[f.name] = _CASTS.get(f.type, str)(raw)
     return values
 
 

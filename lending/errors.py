@@ -50,3 +50,9 @@ class InvalidInput(LendingError):
     def __init__(self, errors: dict, message: str = "The input is not valid."):
         super().__init__(message)
         self.errors = errors
+
+
+class OfferExpired(Conflict):
+    """The offer has expired: submit the application again for a fresh offer."""
+
+    code = "offer_expired"

@@ -10,13 +10,12 @@ from lending.models.enums import Role
 
 def register_commands(group: click.Group, app_free_only: bool = False) -> None:
     """Add the project's commands to a click group (the app's CLI or the console script)."""
-    try:
-        from lending.jobs.quote_cli import apr_command, quote
-    except ImportError:  # TEMP until the finance engine lands
-        pass
-    else:
-        group.add_command(quote, "quote")
-        group.add_command(apr_command, "apr")
+    from lending.jobs.quote_cli import apr_command, quote
+    from lending.jobs.scorecard_cli import scorecard
+
+    group.add_command(quote, "quote")
+    group.add_command(apr_command, "apr")
+    group.add_command(scorecard, "scorecard")
     if app_free_only:
         return
     for command in (db_group, seed, users_group, tokens_group):
@@ -51,7 +50,7 @@ def db_downgrade(revision: str) -> None:
 @with_appcontext
 def seed(demo: bool) -> None:
     """Load reference data; with --demo, demo users and tokens too (idempotent)."""
-    from lending.services.seed import seed_demo, seed_reference
+    from lending.services.seed import seed_demo, seed_demo_loans, seed_reference
 
     settings = current_app.extensions["lending.settings"]
     if demo and settings.env == "production":
@@ -59,9 +58,14 @@ def seed(demo: bool) -> None:
     with session_scope(get_engine()) as session:
         counts = seed_reference(session)
         logins = seed_demo(session, current_app.extensions["lending.hasher"]) if demo else []
+        booked = seed_demo_loans(session, settings) if demo else 0
     click.echo("reference data: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if demo:
+        click.echo(f"sample loans booked now: {booked}")
+    if logins:
+        click.echo("demo log-ins (password, and the API token where the role has one):")
     for login in logins:
-        click.echo(login)
+        click.echo(f"  {login}")
 
 
 users_group = AppGroup("users", help="Users and roles.")

@@ -2,6 +2,9 @@
 
 from enum import StrEnum
 
+# Owned by the finance engine; re-exported for the tables.
+from lending.finance.enums import DayCount, Frequency, Method  # noqa: F401
+
 
 class Role(StrEnum):
     ADMIN = "admin"
@@ -101,21 +104,3 @@ class Language(StrEnum):
     ENGLISH = "en"
     URDU = "ur"
 
-
-try:  # the finance engine owns these; re-exported here for the tables
-    from lending.finance.terms import DayCount, Frequency, Method
-except ImportError:  # pragma: no cover - only while lending.finance is being written
-
-    class Method(StrEnum):
-        REDUCING = "reducing"
-        FLAT = "flat"
-        EQUAL_PRINCIPAL = "equal_principal"
-
-    class Frequency(StrEnum):
-        MONTHLY = "monthly"
-        FORTNIGHTLY = "fortnightly"
-        WEEKLY = "weekly"
-
-    class DayCount(StrEnum):
-        D30_360 = "30/360"
-        ACTUAL_365 = "actual/365"

@@ -200,3 +200,12 @@ def _demo_applicant(session: Session) -> Applicant:
         session.add(applicant)
         session.flush()
     return applicant
+
+
+def seed_demo_loans(session: Session, settings) -> int:
+    """Sample applications (approved and booked, referred, declined) for the demo shop, once."""
+    from lending.services.demo_loans import demo_context, seed_sample_loans
+
+    shop = session.exec(select(Retailer).where(Retailer.name == DEMO_SHOP)).one()
+    agent = session.exec(select(User).where(User.email == "agent@demo.pk")).one()
+    return seed_sample_loans(session, shop, agent, demo_context(settings))

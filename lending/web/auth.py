@@ -32,7 +32,9 @@ class LoginForm(FlaskForm):
 def landing_for(user: User) -> str:
     """Where a user goes after logging in."""
     if user.role == Role.RETAILER:
-        return url_for("retailer.applications")
+        return url_for("retailer.new_application")
+    if user.role in (Role.UNDERWRITER, Role.ADMIN):
+        return url_for("staff.referrals")
     return url_for("main.index")
 
 

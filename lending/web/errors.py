@@ -6,6 +6,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from lending.errors import InvalidInput, LendingError
+from lending.finance.errors import TermsError
 
 
 def _wants_json() -> bool:
@@ -23,17 +24,33 @@ def _answer(status: int, code: str, message: str, errors: dict | None = None):
     return response, status
 
 
+def flatten_errors(messages: dict | list, prefix: str = "") -> dict[str, list[str]]:
+    """Turn marshmallow's nested messages into {"applicant.cnic": [...]}: one key per field."""
+    if isinstance(messages, list):
+        return {prefix or "_schema": [str(m) for m in messages]}
+    flat: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        name = str(key) if not prefix else f"{prefix}.{key}"
+        if key == "_schema" and prefix:
+            name = prefix
+        flat.update(flatten_errors(value, name))
+    return flat
+
+
 def register_error_handlers(app: Flask) -> None:
     """Map domain errors, validation errors and HTTP errors to answers."""
 
     @app.errorhandler(ValidationError)
     def validation_error(exc: ValidationError):
-        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-        return _answer(422, "invalid", "The input is not valid.", messages)
+        return _answer(422, "invalid", "The input is not valid.", flatten_errors(exc.messages))
 
     @app.errorhandler(InvalidInput)
     def invalid_input(exc: InvalidInput):
         return _answer(422, exc.code, exc.message, exc.errors)
+
+    @app.errorhandler(TermsError)
+    def terms_error(exc: TermsError):
+        return _answer(422, "invalid", "The terms cannot be priced.", exc.errors)
 
     @app.errorhandler(LendingError)
     def lending_error(exc: LendingError):

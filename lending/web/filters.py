@@ -9,7 +9,7 @@ from flask_babel import get_locale
 
 def pkr(amount: Decimal | None) -> str:
     """Format an amount as Pakistani rupees for the page's locale."""
-    if amount is None:
+    if amount is None or amount == "":
         return "—"
     locale = f"{get_locale() or 'en'}_PK"
     return format_currency(
@@ -24,7 +24,15 @@ def mask_cnic(cnic: str | None) -> str:
     return "•••••-•••" + cnic[8:12] + "-" + cnic[12:]
 
 
+def pct(rate: Decimal | str | None) -> str:
+    """A rate in percent with two decimals."""
+    if rate is None:
+        return "—"
+    return f"{Decimal(rate).quantize(Decimal('0.01'))}%"
+
+
 def register_filters(app: Flask) -> None:
     """Install the filters on the app's Jinja environment."""
     app.jinja_env.filters["pkr"] = pkr
+    app.jinja_env.filters["pct"] = pct
     app.jinja_env.filters["mask_cnic"] = mask_cnic

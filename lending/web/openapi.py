@@ -7,7 +7,12 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.yaml_utils import load_operations_from_docstring
 from flask import Blueprint, current_app, jsonify
 
-from lending.schemas.applications import ApplicationDocumentSchema
+from lending.schemas.applications import (
+    AcceptResultSchema,
+    ApplicationDocumentSchema,
+    ApplicationInputSchema,
+    UnderwriterDecisionSchema,
+)
 from lending.schemas.catalogue import DeviceModelSchema, ProductSchema
 
 bp = Blueprint("openapi", __name__)
@@ -16,6 +21,9 @@ SCHEMAS = {
     "Product": ProductSchema,
     "DeviceModel": DeviceModelSchema,
     "ApplicationDocument": ApplicationDocumentSchema,
+    "ApplicationInput": ApplicationInputSchema,
+    "UnderwriterDecision": UnderwriterDecisionSchema,
+    "AcceptResult": AcceptResultSchema,
 }
 
 ERROR = {

@@ -47,5 +47,15 @@ def applications():
 @role_required(Role.RETAILER, Role.UNDERWRITER, Role.ADMIN)
 @owned(Application, "application_id")
 def application(application: Application):
+    from lending.web.context import utcnow
+    from lending.web.counter import loan_of
+
     applicant = get_session().get(Applicant, application.applicant_id)
-    return render_template("retailer/application.html", app_=application, applicant=applicant)
+    return render_template(
+        "retailer/application.html", app_=application, applicant=applicant,
+        loan=loan_of(application), now=utcnow(),
+        can_accept=current_actor().role == Role.RETAILER,
+    )
+
+
+from lending.web import counter  # noqa: E402,F401  (the counter's routes register on bp)

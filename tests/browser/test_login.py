@@ -16,11 +16,11 @@ def test_agent_logs_in_and_sees_the_applications_page(live_server, page):
     page.get_by_label("E-mail").fill(agent.email)
     page.get_by_label("Password").fill(agent.password)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/retailer/applications")
-    assert page.get_by_role("heading", name="Applications").is_visible()
+    page.wait_for_url(f"{base}/retailer/applications/new")
+    assert page.get_by_role("heading", name="New application").is_visible()
     # Nothing overflows sideways on a 360 px screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    screenshot(page, "applications")
+    screenshot(page, "counter-form")
 
 
 def test_wrong_password_shows_a_message(live_server, page):

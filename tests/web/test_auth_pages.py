@@ -23,7 +23,7 @@ def test_right_password_logs_in_and_lands_on_the_shop_page(session, client, auth
     user = f.UserFactory(retailer=True)
     response = auth.login(user.email, f.PASSWORD)
     assert response.status_code == 302
-    assert response.headers["Location"] == "/retailer/applications"
+    assert response.headers["Location"] == "/retailer/applications/new"
     assert client.get("/retailer/applications").status_code == 200
     assert audit_actions(session)[-1] == "auth.login"
 
@@ -72,7 +72,7 @@ def test_open_redirect_after_login_is_refused(session, client):
         "/auth/login?next=//evil.example/x",
         data={"email": user.email, "password": f.PASSWORD, "csrf_token": token},
     )
-    assert response.headers["Location"] == "/retailer/applications"
+    assert response.headers["Location"] == "/retailer/applications/new"
 
 
 def test_inactive_user_cannot_log_in(session, auth):

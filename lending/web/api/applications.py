@@ -1,12 +1,55 @@
-"""Applications in the API (reading; taking applications arrives with the decision engine)."""
+"""Applications in the API: take one, read it, decide a referral, accept the offer."""
 
-from flask import jsonify
+from flask import jsonify, url_for
 
+from lending.db import get_session
 from lending.models import Application
-from lending.models.enums import Role
-from lending.schemas.applications import ApplicationDocumentSchema
-from lending.web.access import owned, role_required
+from lending.models.enums import ApplicationStatus, Role
+from lending.schemas.applications import (
+    AcceptResultSchema,
+    ApplicationDocumentSchema,
+    ApplicationInputSchema,
+    UnderwriterDecisionSchema,
+)
+from lending.services.applications import Origin, submit_application
+from lending.services.booking import accept_offer, underwriter_decision
+from lending.web.access import current_actor, owned, role_required
 from lending.web.api import bp
+from lending.web.context import decision_context, json_body, utcnow
+
+
+@bp.post("/applications")
+@role_required(Role.RETAILER)
+def create_application():
+    """Take a device-loan application and answer with the decision and the offer.
+    ---
+    post:
+      summary: New application (approve, refer or decline in one call)
+      security: [{bearerAuth: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: ApplicationInput
+      responses:
+        201:
+          content:
+            application/json:
+              schema: ApplicationDocument
+        401: {$ref: '#/components/responses/Unauthorized'}
+        403: {$ref: '#/components/responses/Forbidden'}
+        422: {$ref: '#/components/responses/Invalid'}
+    """
+    data = ApplicationInputSchema().load(json_body())
+    actor = current_actor()
+    session = get_session()
+    application = submit_application(
+        session=session, data=data, context=decision_context(),
+        origin=Origin(retailer_id=actor.retailer_id, user_id=actor.id),
+    )
+    session.commit()
+    location = url_for("api.get_application", application_id=application.id)
+    return jsonify(ApplicationDocumentSchema().dump(application)), 201, {"Location": location}
 
 
 @bp.get("/applications/<int:application_id>")
@@ -30,3 +73,69 @@ def get_application(application: Application):
         404: {$ref: '#/components/responses/NotFound'}
     """
     return jsonify(ApplicationDocumentSchema().dump(application))
+
+
+@bp.post("/applications/<int:application_id>/decision")
+@role_required(Role.UNDERWRITER, Role.ADMIN)
+@owned(Application, "application_id")
+def decide_application(application: Application):
+    """An underwriter approves or declines a referred application, with a note.
+    ---
+    post:
+      summary: Underwriter decision on a referral
+      security: [{bearerAuth: []}]
+      parameters:
+        - {in: path, name: application_id, required: true, schema: {type: integer}}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: UnderwriterDecision
+      responses:
+        200:
+          content:
+            application/json:
+              schema: ApplicationDocument
+        401: {$ref: '#/components/responses/Unauthorized'}
+        403: {$ref: '#/components/responses/Forbidden'}
+        404: {$ref: '#/components/responses/NotFound'}
+        409: {$ref: '#/components/responses/Conflict'}
+        422: {$ref: '#/components/responses/Invalid'}
+    """
+    data = UnderwriterDecisionSchema().load(json_body())
+    session = get_session()
+    decided = underwriter_decision(
+        session=session, application_id=application.id, user_id=current_actor().id,
+        status=ApplicationStatus(data["status"]), note=data["note"], now=utcnow(),
+    )
+    session.commit()
+    return jsonify(ApplicationDocumentSchema().dump(decided))
+
+
+@bp.post("/applications/<int:application_id>/accept")
+@role_required(Role.RETAILER, Role.ADMIN)
+@owned(Application, "application_id")
+def accept_application(application: Application):
+    """Book the loan from an approved, unexpired offer (after the Key Fact Statement).
+    ---
+    post:
+      summary: Accept the offer and book the loan
+      security: [{bearerAuth: []}]
+      parameters:
+        - {in: path, name: application_id, required: true, schema: {type: integer}}
+      responses:
+        201:
+          content:
+            application/json:
+              schema: AcceptResult
+        401: {$ref: '#/components/responses/Unauthorized'}
+        403: {$ref: '#/components/responses/Forbidden'}
+        404: {$ref: '#/components/responses/NotFound'}
+        409: {$ref: '#/components/responses/Conflict'}
+    """
+    session = get_session()
+    context = decision_context()
+    loan = accept_offer(session=session, application_id=application.id, now=context.now,
+                        user_id=current_actor().id, timezone=context.timezone)
+    session.commit()
+    return jsonify(AcceptResultSchema().dump({"loan_id": loan.id})), 201

@@ -1,0 +1,103 @@
+"""Underwriter decisions on referrals, and booking a loan from an accepted offer."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from lending.errors import Conflict, InvalidInput, OfferExpired
+from lending.finance.schedule import build_schedule
+from lending.models import Application, Decision, Fee, Instalment, Loan, Product
+from lending.models.enums import ApplicationStatus, DecisionKind, FeeKind
+from lending.schemas.offers import offer_document
+from lending.services import audit
+from lending.services.catalogue import loan_terms
+
+
+def _locked(session: Session, application_id: int) -> Application:
+    # FOR UPDATE: two clicks on "accept" (or two underwriters) are serialised on PostgreSQL.
+    return session.exec(
+        select(Application).where(Application.id == application_id).with_for_update()
+    ).one()
+
+
+def underwriter_decision(
+    *, session: Session, application_id: int, status: ApplicationStatus, note: str,
+    user_id: int, now: datetime,
+) -> Application:
+    """Approve or decline a referred application, with a mandatory note."""
+    application = _locked(session, application_id)
+    if application.status != ApplicationStatus.REFERRED:
+        raise Conflict(f"Only a referred application can be decided; this one is "
+                       f"{application.status}.")
+    if status not in (ApplicationStatus.APPROVED, ApplicationStatus.DECLINED):
+        raise InvalidInput({"status": ["Must be approved or declined."]})
+    before = {"status": str(application.status)}
+    application.status = status
+    if status == ApplicationStatus.APPROVED:
+        product = session.get(Product, application.product_id)
+        application.offer_expires_at = now + timedelta(days=product.offer_valid_days)
+    session.add(Decision(application_id=application.id, kind=DecisionKind.UNDERWRITER,
+                         status=status, score=application.score, reasons=application.reasons,
+                         decided_by_id=user_id, note=note))
+    audit.record(session, action="application.underwriter_decision", actor_id=user_id,
+                 obj=application, before=before, after={"status": str(status), "note": note})
+    session.flush()
+    return application
+
+
+def accept_offer(
+    *, session: Session, application_id: int, user_id: int | None, now: datetime, timezone: str
+) -> Loan:
+    """Book the loan of an approved, unexpired offer with its instalments and fee, at once."""
+    application = _locked(session, application_id)
+    if application.status == ApplicationStatus.ACCEPTED:
+        raise Conflict("This offer has already been accepted.")
+    if application.status != ApplicationStatus.APPROVED:
+        raise Conflict(f"Only an approved offer can be accepted; this one is "
+                       f"{application.status}.")
+    if application.offer_expires_at is None or application.offer_expires_at <= now:
+        raise OfferExpired()
+    product = session.get(Product, application.product_id)
+    loan = _book(session, application, product, now, timezone)
+    application.status = ApplicationStatus.ACCEPTED
+    audit.record(session, action="loan.booked", actor_id=user_id, obj=loan,
+                 after={"application_id": application.id, "principal": str(loan.principal)})
+    try:
+        session.flush()
+    except IntegrityError:  # the unique application_id: another request booked it first
+        raise Conflict("This offer has already been accepted.") from None
+    return loan
+
+
+def _book(session, application: Application, product: Product, now, timezone) -> Loan:
+    disbursed_on = now.astimezone(ZoneInfo(timezone)).date()
+    principal = application.device_price - application.down_payment
+    schedule = build_schedule(loan_terms(product, principal=principal, tenor=application.tenor,
+                                         start=disbursed_on))
+    application.offer = offer_document(schedule)  # the booked schedule is the one disclosed
+    rows = schedule.instalments
+    loan = Loan(
+        application_id=application.id, applicant_id=application.applicant_id,
+        retailer_id=application.retailer_id, product_id=product.id,
+        product_version=application.product_version, imei=application.imei,
+        method=product.method, frequency=product.frequency, day_count=product.day_count,
+        islamic=product.islamic, annual_rate=product.annual_rate,
+        device_price=application.device_price, down_payment=application.down_payment,
+        principal=schedule.financed_amount, instalment_amount=schedule.instalment_amount,
+        instalments_count=len(rows), apr=schedule.apr, total_payable=schedule.total_payable,
+        disbursed_on=disbursed_on, first_due_on=rows[0].due_date, maturity_on=rows[-1].due_date,
+        cooling_off_until=now + timedelta(hours=product.cooling_off_hours),
+        incentive_tags=list(application.incentive_tags or []),
+    )
+    session.add(loan)
+    session.flush()
+    session.add_all([Instalment(
+        loan_id=loan.id, n=r.n, due_date=r.due_date, principal=r.principal, profit=r.profit,
+        fee=r.fee, total=r.total, balance_after=r.balance_after) for r in rows])
+    if schedule.total_fees > Decimal("0"):
+        session.add(Fee(loan_id=loan.id, kind=FeeKind.PROCESSING, amount=schedule.total_fees,
+                        paid_amount=schedule.upfront_fee, assessed_on=disbursed_on))
+    return loan

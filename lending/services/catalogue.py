@@ -1,0 +1,64 @@
+"""Products and the device registry as the services need them."""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlmodel import Session, select
+
+from lending.errors import InvalidInput
+from lending.finance.terms import LoanTerms
+from lending.models import DeviceModel, DeviceTac, Manufacturer, Product
+
+PAISA = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Device:
+    """What the registry knows of an IMEI (model and manufacturer are None for unknown TACs)."""
+
+    imei: str
+    tac: str
+    model: DeviceModel | None
+    manufacturer: Manufacturer | None
+
+    @property
+    def known(self) -> bool:
+        return self.model is not None
+
+
+def active_product(session: Session, code: str) -> Product:
+    """The active product with this code, or a 422 on `product_code`."""
+    product = session.exec(select(Product).where(Product.code == code, Product.active)).first()
+    if product is None:
+        raise InvalidInput({"product_code": ["Unknown or inactive product."]})
+    return product
+
+
+def lookup_device(session: Session, imei: str) -> Device:
+    """IMEI -> TAC -> model -> manufacturer; an unknown TAC is not an error."""
+    tac = imei[:8]
+    row = session.exec(
+        select(DeviceModel, Manufacturer)
+        .join(DeviceTac, DeviceTac.device_model_id == DeviceModel.id)
+        .join(Manufacturer, Manufacturer.id == DeviceModel.manufacturer_id)
+        .where(DeviceTac.tac == tac)
+    ).first()
+    return Device(imei=imei, tac=tac, model=row[0] if row else None,
+                  manufacturer=row[1] if row else None)
+
+
+def processing_fee(product: Product, principal: Decimal) -> Decimal:
+    """The product's processing fee on a principal: percent plus fixed, to the paisa."""
+    percent = (principal * product.processing_fee_pct / 100).quantize(PAISA, ROUND_HALF_UP)
+    return percent + product.processing_fee_fixed
+
+
+def loan_terms(product: Product, *, principal: Decimal, tenor: int, start) -> LoanTerms:
+    """The finance engine's terms for a principal under a product, from `start`."""
+    return LoanTerms(
+        principal=principal, annual_rate=product.annual_rate, tenor=tenor, start=start,
+        method=product.method, frequency=product.frequency, day_count=product.day_count,
+        fee=processing_fee(product, principal), fee_financed=product.fee_financed,
+        rounding=product.rounding.normalize(), roll_holidays=product.roll_holidays,
+        islamic=product.islamic,
+    )

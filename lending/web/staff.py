@@ -1,0 +1,74 @@
+"""Staff pages: the underwriting queue and decisions on referred applications."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+from sqlalchemy import func
+from sqlmodel import select
+
+from lending.db import get_session
+from lending.errors import LendingError
+from lending.models import Applicant, Application, Decision, DeviceModel, Product, Retailer
+from lending.models.enums import ApplicationStatus, Role
+from lending.schemas.applications import UnderwriterDecisionSchema
+from lending.services.booking import underwriter_decision
+from lending.web.access import current_actor, owned, role_required
+from lending.web.context import utcnow
+from lending.web.errors import flatten_errors
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+PAGE_SIZE = 25
+
+
+@bp.route("/referrals")
+@role_required(Role.UNDERWRITER, Role.ADMIN)
+def referrals():
+    page = max(request.args.get("page", 1, type=int), 1)
+    session = get_session()
+    referred = Application.status == ApplicationStatus.REFERRED
+    total = session.exec(select(func.count()).select_from(Application).where(referred)).one()
+    rows = session.exec(
+        select(Application, Applicant, Retailer).join(Applicant).join(Retailer)
+        .where(referred).order_by(Application.id).offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    ).all()
+    return render_template("staff/referrals.html", rows=rows, total=total, page=page,
+                           pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1))
+
+
+@bp.route("/applications/<int:application_id>", methods=["GET", "POST"])
+@role_required(Role.UNDERWRITER, Role.ADMIN)
+@owned(Application, "application_id")
+def application(application: Application):
+    errors: dict = {}
+    if request.method == "POST":
+        session = get_session()
+        try:
+            data = UnderwriterDecisionSchema().load(
+                {"status": request.form.get("status", ""), "note": request.form.get("note", "")})
+            underwriter_decision(session=session, application_id=application.id,
+                                 status=ApplicationStatus(data["status"]), note=data["note"],
+                                 user_id=current_actor().id, now=utcnow())
+            session.commit()
+            flash(f"Application {application.id} {data['status']}.", "info")
+            return redirect(url_for("staff.referrals"), 303)
+        except ValidationError as exc:
+            errors = flatten_errors(exc.messages)
+        except LendingError as exc:
+            session.rollback()
+            errors = {"_schema": [exc.message]}
+    return _detail(application, errors), 422 if errors else 200
+
+
+def _detail(application: Application, errors: dict):
+    session = get_session()
+    decisions = session.exec(select(Decision).where(
+        Decision.application_id == application.id).order_by(Decision.id)).all()
+    return render_template(
+        "staff/application.html", app_=application, errors=errors, decisions=decisions,
+        applicant=session.get(Applicant, application.applicant_id),
+        product=session.get(Product, application.product_id),
+        retailer=session.get(Retailer, application.retailer_id),
+        device=session.get(DeviceModel, application.device_model_id)
+        if application.device_model_id else None,
+        values=request.form,
+    )
