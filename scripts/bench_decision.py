@@ -35,13 +35,17 @@ def application(rng: random.Random, i: int) -> dict:
     price = rng.choice([32999, 54999, 79999, 139999])
     return {
         "applicant": {
-            "cnic": cnic, "full_name": "Bench Customer", "date_of_birth": "1990-01-01",
-            "mobile": f"0300{i % 10_000_000:07d}", "monthly_income": str(rng.randint(40, 300) * 1000),
+            "cnic": cnic,
+            "full_name": "Bench Customer",
+            "date_of_birth": "1990-01-01",
+            "mobile": f"0300{i % 10_000_000:07d}",
+            "monthly_income": str(rng.randint(40, 300) * 1000),
             "monthly_obligations": str(rng.choice([0, 2000, 8000])),
             "employment_type": rng.choice(["salaried", "freelancer", "self_employed"]),
         },
         "device": {"imei": body + luhn.calc_check_digit(body), "price": f"{price}.00"},
-        "down_payment": f"{price * 3 // 10}.00", "tenor": rng.choice([3, 6, 12]),
+        "down_payment": f"{price * 3 // 10}.00",
+        "tenor": rng.choice([3, 6, 12]),
         "product_code": "QIST-STD",
     }
 
@@ -59,8 +63,14 @@ def main() -> int:
         shop = Retailer(name="Bench shop")
         session.add(shop)
         session.flush()
-        agent = create_user(session, email="bench@shop.pk", role=Role.RETAILER, retailer=shop,
-                            hasher=app.extensions["lending.hasher"], password="x")
+        agent = create_user(
+            session,
+            email="bench@shop.pk",
+            role=Role.RETAILER,
+            retailer=shop,
+            hasher=app.extensions["lending.hasher"],
+            password="x",
+        )
         token = issue_token(session, user=agent)
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}

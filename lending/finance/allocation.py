@@ -29,9 +29,20 @@ from lending.finance.kernel import days_period, div_half_up, period_profit
 from lending.finance.money import ZERO, to_money, to_paisa
 
 __all__ = [
-    "Allocation", "AllocationLine", "InstalmentState", "LoanState", "Order", "Part",
-    "PayoffQuote", "Waterfall", "allocate", "apply_allocation", "dues", "overdue",
-    "payoff_quote", "state_from_schedule",
+    "Allocation",
+    "AllocationLine",
+    "InstalmentState",
+    "LoanState",
+    "Order",
+    "Part",
+    "PayoffQuote",
+    "Waterfall",
+    "allocate",
+    "apply_allocation",
+    "dues",
+    "overdue",
+    "payoff_quote",
+    "state_from_schedule",
 ]
 
 
@@ -196,10 +207,17 @@ def allocate(
             paid.setdefault(due.n, dict.fromkeys(Part, 0))[part] += take
             left -= take
     owed = sum(sum(d.amounts.values()) for d in items)
-    closes = bool(items) and to_paisa(amount) - left == owed
+    closes = to_paisa(amount) - left == owed  # nothing is left to pay after this payment
     lines = tuple(_line(n, parts) for n, parts in sorted(paid.items()))
-    return Allocation(on, amount, lines, to_money(to_paisa(amount) - left), to_money(left),
-                      closes, to_money(_waived(state, items)) if closes else ZERO)
+    return Allocation(
+        on,
+        amount,
+        lines,
+        to_money(to_paisa(amount) - left),
+        to_money(left),
+        closes,
+        to_money(_waived(state, items)) if closes else ZERO,
+    )
 
 
 def _line(n: int, parts: dict[Part, int]) -> AllocationLine:
@@ -220,8 +238,16 @@ def payoff_quote(state: LoanState, on: date) -> PayoffQuote:
 
     lines = tuple(_line(d.n, d.amounts) for d in items if any(d.amounts.values()))
     grand = to_money(sum(sum(d.amounts.values()) for d in items))
-    return PayoffQuote(on, total(Part.PRINCIPAL), total(Part.PROFIT), total(Part.FEE),
-                       total(Part.LATE_FEE), grand, to_money(_waived(state, items)), lines)
+    return PayoffQuote(
+        on,
+        total(Part.PRINCIPAL),
+        total(Part.PROFIT),
+        total(Part.FEE),
+        total(Part.LATE_FEE),
+        grand,
+        to_money(_waived(state, items)),
+        lines,
+    )
 
 
 def apply_allocation(state: LoanState, allocation: Allocation) -> LoanState:
@@ -233,8 +259,12 @@ def apply_allocation(state: LoanState, allocation: Allocation) -> LoanState:
         if line is None:
             updated.append(item)
             continue
-        updated.append(replace(item, **{f"paid_{p}": getattr(item, f"paid_{p}")
-                                        + getattr(line, p.value) for p in Part}))
+        updated.append(
+            replace(
+                item,
+                **{f"paid_{p}": getattr(item, f"paid_{p}") + getattr(line, p.value) for p in Part},
+            )
+        )
     return replace(state, instalments=tuple(updated), closed=allocation.closes_loan)
 
 
@@ -250,7 +280,9 @@ def overdue(state: LoanState, on: date) -> tuple[Decimal, int]:
 def state_from_schedule(schedule, islamic: bool | None = None) -> LoanState:
     """Return the unpaid LoanState of a freshly built Schedule."""
     terms = schedule.terms
-    rows = tuple(InstalmentState(r.n, r.due_date, r.principal, r.profit, r.fee)
-                 for r in schedule.instalments)
-    return LoanState(terms.start, terms.annual_rate, rows,
-                     terms.islamic if islamic is None else islamic)
+    rows = tuple(
+        InstalmentState(r.n, r.due_date, r.principal, r.profit, r.fee) for r in schedule.instalments
+    )
+    return LoanState(
+        terms.start, terms.annual_rate, rows, terms.islamic if islamic is None else islamic
+    )

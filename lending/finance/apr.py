@@ -37,9 +37,15 @@ class UnitPeriod(StrEnum):
     SINGLE = "single"
 
 
-_PER_YEAR = {UnitPeriod.MONTH: 12, UnitPeriod.SEMIMONTH: 24, UnitPeriod.QUARTER: 4,
-             UnitPeriod.TWO_MONTHS: 6, UnitPeriod.WEEK: 52, UnitPeriod.TWO_WEEKS: 26,
-             UnitPeriod.FOUR_WEEKS: 13}
+_PER_YEAR = {
+    UnitPeriod.MONTH: 12,
+    UnitPeriod.SEMIMONTH: 24,
+    UnitPeriod.QUARTER: 4,
+    UnitPeriod.TWO_MONTHS: 6,
+    UnitPeriod.WEEK: 52,
+    UnitPeriod.TWO_WEEKS: 26,
+    UnitPeriod.FOUR_WEEKS: 13,
+}
 # (b)(5)(iii): semimonths and multiples of a month count 30-day months; (iv) weeks count days.
 _MONTH_BASED_DAYS = {UnitPeriod.SEMIMONTH: 15, UnitPeriod.QUARTER: 90, UnitPeriod.TWO_MONTHS: 60}
 _WEEK_BASED_DAYS = {UnitPeriod.WEEK: 7, UnitPeriod.TWO_WEEKS: 14, UnitPeriod.FOUR_WEEKS: 28}
@@ -70,15 +76,17 @@ def apr(
     start = min(flow.on for flow in advances)
     if unit is UnitPeriod.SINGLE:
         t, f, per_year = _single_position(start, payments[0].on)
-        return apr_of_positions([Position(advances[0].amount, 0)],
-                                [Position(payments[0].amount, t, f)], per_year)
+        return apr_of_positions(
+            [Position(advances[0].amount, 0)], [Position(payments[0].amount, t, f)], per_year
+        )
     series_day = max(flow.on.day for flow in payments)
 
     def place(flow: CashFlow) -> Position:
         return Position(flow.amount, *_position(start, flow.on, unit, series_day))
 
-    return apr_of_positions([place(a) for a in advances], [place(p) for p in payments],
-                            _PER_YEAR[unit])
+    return apr_of_positions(
+        [place(a) for a in advances], [place(p) for p in payments], _PER_YEAR[unit]
+    )
 
 
 def apr_of_positions(

@@ -55,22 +55,35 @@ class BatchTerms:
         def column(values) -> np.ndarray:
             return np.fromiter(values, dtype=np.int64, count=len(terms))
 
-        return cls(column(t.financed_paisa for t in terms), column(t.rate_bp for t in terms),
-                   column(t.tenor for t in terms),
-                   column(METHODS.index(t.method) for t in terms),
-                   column(t.unit_paisa for t in terms), column(calendar), tuple(keys))
+        return cls(
+            column(t.financed_paisa for t in terms),
+            column(t.rate_bp for t in terms),
+            column(t.tenor for t in terms),
+            column(METHODS.index(t.method) for t in terms),
+            column(t.unit_paisa for t in terms),
+            column(calendar),
+            tuple(keys),
+        )
 
 
 def _check_columns(terms: BatchTerms) -> dict[str, list[str]]:
     size = len(terms.financed)
-    bounds = {"financed": (1, _MAX_FINANCED), "rate_bp": (0, 10_000), "tenor": (1, MAX_TENOR),
-              "method": (0, len(METHODS) - 1), "unit": (1, 100),
-              "calendar": (0, len(terms.calendars) - 1)}
+    bounds = {
+        "financed": (1, _MAX_FINANCED),
+        "rate_bp": (0, 10_000),
+        "tenor": (1, MAX_TENOR),
+        "method": (0, len(METHODS) - 1),
+        "unit": (1, 100),
+        "calendar": (0, len(terms.calendars) - 1),
+    }
     errors: dict[str, list[str]] = {}
     for name, (low, high) in bounds.items():
         column = getattr(terms, name)
-        if not isinstance(column, np.ndarray) or column.shape != (size,) \
-                or column.dtype != np.int64:
+        if (
+            not isinstance(column, np.ndarray)
+            or column.shape != (size,)
+            or column.dtype != np.int64
+        ):
             errors[name] = [f"must be an int64 column of {size} values"]
         elif size and (column.min() < low or column.max() > high):
             errors[name] = [f"every value must be from {low} to {high}"]
@@ -106,8 +119,10 @@ class BatchSchedules:
         """Return loan i's principal and profit parts, in paisa."""
         group, row = self._locate(i)
         tenor = int(self.terms.tenor[i])
-        return ([int(group.principal[k][row]) for k in range(tenor)],
-                [int(group.profit[k][row]) for k in range(tenor)])
+        return (
+            [int(group.principal[k][row]) for k in range(tenor)],
+            [int(group.profit[k][row]) for k in range(tenor)],
+        )
 
     def rows(self, i: int) -> list[tuple[int, date, int, int, int, int]]:
         """Return loan i's rows as (n, due_date, principal, profit, total, balance_after)."""
@@ -138,7 +153,7 @@ def build_batch(terms: BatchTerms) -> BatchSchedules:
     groups = []
     for part in parts:
         stop = part.start + int(part.counts.sum())
-        groups.append(run_group(part, packed[part.start:stop]))
+        groups.append(run_group(part, packed[part.start : stop]))
     return BatchSchedules(terms, order, tuple(groups))
 
 
@@ -168,6 +183,8 @@ def _layout(terms: BatchTerms) -> tuple[np.ndarray, list[Part]]:
         key = key.astype(np.uint16)  # a stable sort of 16-bit keys is a radix sort
     order = np.argsort(key, kind="stable")
     present = np.flatnonzero(sizes)
+    if not len(present):
+        return order, []
     group_of = present // _SPAN
     cuts = np.flatnonzero(np.diff(group_of)) + 1
     parts, start = [], 0
@@ -177,8 +194,16 @@ def _layout(terms: BatchTerms) -> tuple[np.ndarray, list[Part]]:
         method, signature = divmod(signature, count)
         tenors = MAX_TENOR - present[lo:hi] % _SPAN
         plan = make_plan(representative[signature], int(tenors[0]))
-        parts.append(Part(start, METHODS[method], 100 if rupee else 1, plan,
-                           representative[signature].frequency.per_year, tenors,
-                           sizes[present[lo:hi]]))
+        parts.append(
+            Part(
+                start,
+                METHODS[method],
+                100 if rupee else 1,
+                plan,
+                representative[signature].frequency.per_year,
+                tenors,
+                sizes[present[lo:hi]],
+            )
+        )
         start += int(sizes[present[lo:hi]].sum())
     return order, parts

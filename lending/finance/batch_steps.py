@@ -63,17 +63,27 @@ def _columns(part: Part, packed: np.ndarray) -> _Columns:
     running = [int(part.counts[part.tenors > k].sum()) for k in range(longest + 1)]
     offsets = np.concatenate(([0], np.cumsum(running[:-1]))).tolist()
     buffers = np.empty((2, offsets[-1]), dtype=np.int64)  # one allocation per column
-    views = [[buffer[offsets[k]:offsets[k + 1]] for k in range(longest)] for buffer in buffers]
-    return _Columns(packed >> RATE_BITS, packed & ((1 << RATE_BITS) - 1),
-                    np.repeat(part.tenors, part.counts), part.unit, part.per_year,
-                    tuple(running), views[0], views[1])
+    views = [[buffer[offsets[k] : offsets[k + 1]] for k in range(longest)] for buffer in buffers]
+    return _Columns(
+        packed >> RATE_BITS,
+        packed & ((1 << RATE_BITS) - 1),
+        np.repeat(part.tenors, part.counts),
+        part.unit,
+        part.per_year,
+        tuple(running),
+        views[0],
+        views[1],
+    )
 
 
 def run_group(part: Part, packed: np.ndarray) -> Group:
     """Return the schedules of one group from its packed (financed, rate) column."""
     cols = _columns(part, packed)
-    engine = {Method.REDUCING: _reducing, Method.FLAT: _flat,
-              Method.EQUAL_PRINCIPAL: _equal_principal}[part.method]
+    engine = {
+        Method.REDUCING: _reducing,
+        Method.FLAT: _flat,
+        Method.EQUAL_PRINCIPAL: _equal_principal,
+    }[part.method]
     level = engine(cols, part.plan.periods[: len(cols.profit)], part.plan.regular)
     return Group(part.start, level, tuple(cols.principal), tuple(cols.profit))
 
@@ -122,8 +132,11 @@ def _flat_weighted_profit(cols: _Columns, markup, term, cumulative: list[int]) -
     """Spread markup in proportion to period length: earned to date minus earned before."""
     for k, (before, weight) in enumerate(zip([0, *cumulative], cumulative, strict=False)):
         live = cols.running[k]
-        np.subtract(div_half_up(markup[:live] * weight, term[:live]),
-                    div_half_up(markup[:live] * before, term[:live]), out=cols.profit[k])
+        np.subtract(
+            div_half_up(markup[:live] * weight, term[:live]),
+            div_half_up(markup[:live] * before, term[:live]),
+            out=cols.profit[k],
+        )
 
 
 def _flat_even_profit(cols: _Columns, markup: np.ndarray) -> None:

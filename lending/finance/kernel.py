@@ -63,8 +63,11 @@ def unit_share(total, tenor, unit: int):
 
 
 def level_payment(
-    principal: np.ndarray, rate_bp: np.ndarray, tenor: np.ndarray,
-    periods: tuple[Period, ...], regular: bool,
+    principal: np.ndarray,
+    rate_bp: np.ndarray,
+    tenor: np.ndarray,
+    periods: tuple[Period, ...],
+    regular: bool,
 ) -> np.ndarray:
     """Return the float level instalment (paisa) repaying principal over tenor periods."""
     pv = -principal.astype(np.float64)

@@ -22,13 +22,19 @@ class LateFeeRule:
         errors: dict[str, list[str]] = {}
         if not isinstance(self.fixed, Decimal) or self.fixed < 0:
             errors["fixed"] = ["must be a Decimal of 0 or more"]
-        if not isinstance(self.percent, Decimal) or not 0 <= self.percent <= 100 \
-                or not decimal_places_ok(self.percent, 2):
+        if (
+            not isinstance(self.percent, Decimal)
+            or not 0 <= self.percent <= 100
+            or not decimal_places_ok(self.percent, 2)
+        ):
             errors["percent"] = ["must be a Decimal from 0 to 100, at most 2 places"]
         if self.cap is not None and (not isinstance(self.cap, Decimal) or self.cap < 0):
             errors["cap"] = ["must be a Decimal of 0 or more"]
-        if isinstance(self.grace_days, bool) or not isinstance(self.grace_days, int) \
-                or self.grace_days < 0:
+        if (
+            isinstance(self.grace_days, bool)
+            or not isinstance(self.grace_days, int)
+            or self.grace_days < 0
+        ):
             errors["grace_days"] = ["must be a whole number of 0 or more"]
         if errors:
             raise TermsError(errors)

@@ -39,8 +39,11 @@ from lending.finance.money import ZERO, to_money
 from lending.finance.plan import DateKey, Plan, make_plan
 from lending.finance.terms import LoanTerms
 
-UNIT_PERIOD = {Frequency.MONTHLY: UnitPeriod.MONTH, Frequency.FORTNIGHTLY: UnitPeriod.TWO_WEEKS,
-               Frequency.WEEKLY: UnitPeriod.WEEK}
+UNIT_PERIOD = {
+    Frequency.MONTHLY: UnitPeriod.MONTH,
+    Frequency.FORTNIGHTLY: UnitPeriod.TWO_WEEKS,
+    Frequency.WEEKLY: UnitPeriod.WEEK,
+}
 
 
 @dataclass(frozen=True)
@@ -93,8 +96,9 @@ class Rows:
 
 def date_key(terms: LoanTerms) -> DateKey:
     """Return what the calendar of terms depends on."""
-    return DateKey(terms.start, terms.first_due, terms.frequency, terms.day_count,
-                   terms.roll_holidays)
+    return DateKey(
+        terms.start, terms.first_due, terms.frequency, terms.day_count, terms.roll_holidays
+    )
 
 
 def build_schedule(terms: LoanTerms) -> Schedule:
@@ -106,8 +110,11 @@ def build_schedule(terms: LoanTerms) -> Schedule:
 
 def compute_rows(terms: LoanTerms, plan: Plan) -> Rows:
     """Return the integer-paisa principal and profit columns of terms over plan."""
-    engine = {Method.REDUCING: _reducing, Method.FLAT: _flat,
-              Method.EQUAL_PRINCIPAL: _equal_principal}[terms.method]
+    engine = {
+        Method.REDUCING: _reducing,
+        Method.FLAT: _flat,
+        Method.EQUAL_PRINCIPAL: _equal_principal,
+    }[terms.method]
     return engine(terms, plan)
 
 
@@ -164,8 +171,17 @@ def _assemble(terms: LoanTerms, plan: Plan, rows: Rows) -> Schedule:
     balance, instalments = terms.financed_paisa, []
     for k, (part, charge) in enumerate(zip(rows.principal, rows.profit, strict=True)):
         balance -= part
-        instalments.append(Instalment(k + 1, plan.due[k], to_money(part), to_money(charge),
-                                      ZERO, to_money(part + charge), to_money(balance)))
+        instalments.append(
+            Instalment(
+                k + 1,
+                plan.due[k],
+                to_money(part),
+                to_money(charge),
+                ZERO,
+                to_money(part + charge),
+                to_money(balance),
+            )
+        )
     upfront = 0 if terms.fee_financed else terms.fee_paisa
     repaid = sum(rows.principal) + sum(rows.profit)
     if terms.method is Method.EQUAL_PRINCIPAL:
@@ -175,10 +191,14 @@ def _assemble(terms: LoanTerms, plan: Plan, rows: Rows) -> Schedule:
     advances = [CashFlow(to_money(terms.advanced_paisa), terms.start)]
     payments = [CashFlow(row.total, row.due_date) for row in instalments]
     return Schedule(
-        terms=terms, financed_amount=to_money(terms.financed_paisa),
-        instalment_amount=to_money(level), instalments=tuple(instalments),
-        total_profit=to_money(sum(rows.profit)), total_fees=to_money(terms.fee_paisa),
+        terms=terms,
+        financed_amount=to_money(terms.financed_paisa),
+        instalment_amount=to_money(level),
+        instalments=tuple(instalments),
+        total_profit=to_money(sum(rows.profit)),
+        total_fees=to_money(terms.fee_paisa),
         total_payable=to_money(repaid + upfront),
         apr=apr(advances, payments, UNIT_PERIOD[terms.frequency]),
-        amount_advanced=to_money(terms.advanced_paisa), upfront_fee=to_money(upfront),
+        amount_advanced=to_money(terms.advanced_paisa),
+        upfront_fee=to_money(upfront),
     )

@@ -11,8 +11,16 @@ from lending.finance.errors import TermsError
 from lending.finance.money import decimal_places_ok, to_paisa
 
 __all__ = [
-    "DayCount", "Frequency", "LoanTerms", "Method", "TermsError",
-    "MAX_PRINCIPAL", "MAX_RATE", "MAX_TENOR", "ROUND_PAISA", "ROUND_RUPEE",
+    "DayCount",
+    "Frequency",
+    "LoanTerms",
+    "Method",
+    "TermsError",
+    "MAX_PRINCIPAL",
+    "MAX_RATE",
+    "MAX_TENOR",
+    "ROUND_PAISA",
+    "ROUND_RUPEE",
 ]
 
 MAX_TENOR = 120
@@ -46,8 +54,7 @@ class LoanTerms:
 
     def __post_init__(self) -> None:
         errors: dict[str, list[str]] = {}
-        for name, kind in (("method", Method), ("frequency", Frequency),
-                           ("day_count", DayCount)):
+        for name, kind in (("method", Method), ("frequency", Frequency), ("day_count", DayCount)):
             _coerce_enum(self, name, kind, errors)
         for name in ("principal", "annual_rate", "fee", "rounding"):
             _coerce_decimal(self, name, errors)
@@ -149,4 +156,5 @@ def _check_schedule(terms: LoanTerms, errors: dict) -> None:
         errors.setdefault("first_due", []).append("must be after the disbursement date")
     elif first_due > add_periods(terms.start, terms.frequency, MAX_FIRST_PERIODS):
         errors.setdefault("first_due", []).append(
-            f"must be within {MAX_FIRST_PERIODS} {terms.frequency} periods of the start")
+            f"must be within {MAX_FIRST_PERIODS} {terms.frequency} periods of the start"
+        )

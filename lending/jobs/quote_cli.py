@@ -28,12 +28,21 @@ def _pkr(amount: Decimal) -> str:
 @click.option("--amount", required=True, help="Amount financed, PKR.")
 @click.option("--rate", required=True, help="Annual rate in percent, e.g. 30.")
 @click.option("--tenor", required=True, help="Number of instalments.")
-@click.option("--method", default=Method.REDUCING.value, show_default=True,
-              help="reducing | flat | equal_principal")
-@click.option("--frequency", default=Frequency.MONTHLY.value, show_default=True,
-              help="monthly | fortnightly | weekly")
-@click.option("--day-count", default=DayCount.D30_360.value, show_default=True,
-              help="30/360 | actual/365")
+@click.option(
+    "--method",
+    default=Method.REDUCING.value,
+    show_default=True,
+    help="reducing | flat | equal_principal",
+)
+@click.option(
+    "--frequency",
+    default=Frequency.MONTHLY.value,
+    show_default=True,
+    help="monthly | fortnightly | weekly",
+)
+@click.option(
+    "--day-count", default=DayCount.D30_360.value, show_default=True, help="30/360 | actual/365"
+)
 @click.option("--fee", default="0", show_default=True, help="Processing fee, PKR.")
 @click.option("--fee-upfront", is_flag=True, help="The fee is paid at disbursement.")
 @click.option("--start", default=None, help="Disbursement date YYYY-MM-DD [today].")
@@ -64,21 +73,27 @@ def render(schedule: Schedule) -> str:
     """Return the schedule as a readable table with PKR amounts."""
     terms = schedule.terms
     kind = "Murabaha" if terms.islamic else str(terms.method).replace("_", " ")
-    lines = [f"{kind.capitalize()} loan of {_pkr(schedule.financed_amount)}, "
-             f"{terms.annual_rate}% a year, {len(schedule.instalments)} {terms.frequency} "
-             f"instalments from {terms.start.isoformat()}",
-             f"{'n':>3}  {'due date':<10}  {'principal':>16}  {'profit':>14}  {'fee':>10}  "
-             f"{'total':>16}  {'balance':>16}"]
+    lines = [
+        f"{kind.capitalize()} loan of {_pkr(schedule.financed_amount)}, "
+        f"{terms.annual_rate}% a year, {len(schedule.instalments)} {terms.frequency} "
+        f"instalments from {terms.start.isoformat()}",
+        f"{'n':>3}  {'due date':<10}  {'principal':>16}  {'profit':>14}  {'fee':>10}  "
+        f"{'total':>16}  {'balance':>16}",
+    ]
     for row in schedule.instalments:
-        lines.append(f"{row.n:>3}  {row.due_date.isoformat():<10}  {_pkr(row.principal):>16}  "
-                     f"{_pkr(row.profit):>14}  {_pkr(row.fee):>10}  {_pkr(row.total):>16}  "
-                     f"{_pkr(row.balance_after):>16}")
-    lines += [f"Instalment:      {_pkr(schedule.instalment_amount)}",
-              f"Total profit:    {_pkr(schedule.total_profit)}",
-              f"Processing fee:  {_pkr(schedule.total_fees)}"
-              f"{' (paid up front)' if schedule.upfront_fee else ''}",
-              f"Total payable:   {_pkr(schedule.total_payable)}",
-              f"APR:             {schedule.apr}% (Regulation Z Appendix J, fees included)"]
+        lines.append(
+            f"{row.n:>3}  {row.due_date.isoformat():<10}  {_pkr(row.principal):>16}  "
+            f"{_pkr(row.profit):>14}  {_pkr(row.fee):>10}  {_pkr(row.total):>16}  "
+            f"{_pkr(row.balance_after):>16}"
+        )
+    lines += [
+        f"Instalment:      {_pkr(schedule.instalment_amount)}",
+        f"Total profit:    {_pkr(schedule.total_profit)}",
+        f"Processing fee:  {_pkr(schedule.total_fees)}"
+        f"{' (paid up front)' if schedule.upfront_fee else ''}",
+        f"Total payable:   {_pkr(schedule.total_payable)}",
+        f"APR:             {schedule.apr}% (Regulation Z Appendix J, fees included)",
+    ]
     return "\n".join(lines)
 
 

@@ -103,4 +103,3 @@ class JobStatus(StrEnum):
 class Language(StrEnum):
     ENGLISH = "en"
     URDU = "ur"
-

@@ -47,17 +47,21 @@ class ApplicationDocumentSchema(Schema):
 
 class ApplicantInputSchema(Schema):
     cnic = CNIC(required=True)
-    full_name = fields.String(required=True, validate=[
-        validate.Length(min=3, max=120),
-        validate.Regexp(r"^[^\d<>]+$", error="Letters and spaces only."),
-    ])
+    full_name = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=3, max=120),
+            validate.Regexp(r"^[^\d<>]+$", error="Letters and spaces only."),
+        ],
+    )
     date_of_birth = fields.Date(required=True)
     mobile = PakistaniMobile(required=True)
     email = fields.Email(load_default=None, allow_none=True)
     monthly_income = Money(required=True, min_value="1")
     monthly_obligations = Money(load_default=Decimal("0"), min_value="0")
     employment_type = fields.String(
-        required=True, validate=validate.OneOf([e.value for e in EmploymentType]))
+        required=True, validate=validate.OneOf([e.value for e in EmploymentType])
+    )
     language = fields.String(load_default="en", validate=validate.OneOf(["en", "ur"]))
 
     @validates("date_of_birth")
@@ -85,8 +89,7 @@ class ApplicationInputSchema(Schema):
         price = data.get("device", {}).get("price")
         down = data.get("down_payment")
         if price is not None and down is not None and down >= price:
-            raise ValidationError("The down payment must be less than the price.",
-                                  "down_payment")
+            raise ValidationError("The down payment must be less than the price.", "down_payment")
 
 
 class UnderwriterDecisionSchema(Schema):

@@ -19,8 +19,7 @@ class CNIC(fields.String):
         try:
             return stdnum_cnic.validate(raw)
         except StdnumError:
-            raise ValidationError(
-                "Not a valid CNIC: 13 digits, e.g. 42101-1234567-1.") from None
+            raise ValidationError("Not a valid CNIC: 13 digits, e.g. 42101-1234567-1.") from None
 
 
 class IMEI(fields.String):
@@ -35,7 +34,8 @@ class IMEI(fields.String):
             return stdnum_imei.validate(digits)
         except StdnumError:
             raise ValidationError(
-                "Not a valid IMEI: 15 digits with a correct check digit (dial *#06#).") from None
+                "Not a valid IMEI: 15 digits with a correct check digit (dial *#06#)."
+            ) from None
 
 
 class PakistaniMobile(fields.String):
@@ -47,11 +47,16 @@ class PakistaniMobile(fields.String):
             number = phonenumbers.parse(raw, "PK")
         except phonenumbers.NumberParseException:
             number = None
-        mobile_types = (phonenumbers.PhoneNumberType.MOBILE,
-                        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
-        if (number is None or not phonenumbers.is_valid_number(number)
-                or number.country_code != 92
-                or phonenumbers.number_type(number) not in mobile_types):
+        mobile_types = (
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        )
+        if (
+            number is None
+            or not phonenumbers.is_valid_number(number)
+            or number.country_code != 92
+            or phonenumbers.number_type(number) not in mobile_types
+        ):
             raise ValidationError("Not a valid Pakistani mobile number, e.g. 0300 1234567.")
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

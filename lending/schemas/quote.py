@@ -54,13 +54,15 @@ class QuoteArgsSchema(Schema):
         values = {**self.defaults, **{_TERMS_NAME.get(k, k): v for k, v in data.items()}}
         missing = [name for name in ("annual_rate", "start") if name not in values]
         if missing:
-            raise ValidationError({_FIELD_NAME.get(m, m): ["Missing data for required field."]
-                                   for m in missing})
+            raise ValidationError(
+                {_FIELD_NAME.get(m, m): ["Missing data for required field."] for m in missing}
+            )
         try:
             return LoanTerms(**values)
         except TermsError as error:
-            raise ValidationError({_FIELD_NAME.get(k, k): v
-                                   for k, v in error.errors.items()}) from error
+            raise ValidationError(
+                {_FIELD_NAME.get(k, k): v for k, v in error.errors.items()}
+            ) from error
 
 
 class InstalmentRowSchema(Schema):
@@ -107,12 +109,15 @@ class CashFlowSchema(Schema):
 class AprArgsSchema(Schema):
     """`{advances: [...], payments: [...], unit_period}`, loaded as apr() keyword arguments."""
 
-    advances = fields.List(fields.Nested(CashFlowSchema), required=True,
-                           validate=validate.Length(min=1))
-    payments = fields.List(fields.Nested(CashFlowSchema), required=True,
-                           validate=validate.Length(min=1))
-    unit_period = fields.String(load_default=UnitPeriod.MONTH.value,
-                                validate=validate.OneOf([u.value for u in UnitPeriod]))
+    advances = fields.List(
+        fields.Nested(CashFlowSchema), required=True, validate=validate.Length(min=1)
+    )
+    payments = fields.List(
+        fields.Nested(CashFlowSchema), required=True, validate=validate.Length(min=1)
+    )
+    unit_period = fields.String(
+        load_default=UnitPeriod.MONTH.value, validate=validate.OneOf([u.value for u in UnitPeriod])
+    )
 
     @post_load
     def make_args(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:

@@ -54,13 +54,15 @@ def submit_application(
     applicant = upsert_applicant(session, data["applicant"])
     device = lookup_device(session, data["device"]["imei"])
     principal = data["device"]["price"] - data["down_payment"]
-    schedule = build_schedule(loan_terms(
-        product, principal=principal, tenor=data["tenor"], start=context.business_date))
+    schedule = build_schedule(
+        loan_terms(product, principal=principal, tenor=data["tenor"], start=context.business_date)
+    )
     bureau = fetch_report(context.bureau_url, applicant.cnic, context.bureau_timeout)
     facts = credit_facts(session, data, applicant, device, schedule, bureau, context)
     result = decide(facts, product_policy(product), context.scorecard, context.thresholds)
-    application = _record(session, data, origin, product, applicant, device, schedule, result,
-                          context)
+    application = _record(
+        session, data, origin, product, applicant, device, schedule, result, context
+    )
     _record_decision(session, application, result, bureau, origin.user_id)
     return application
 
@@ -69,8 +71,12 @@ def upsert_applicant(session: Session, data: dict) -> Applicant:
     """Find the applicant by CNIC (updating contact details) or create one."""
     applicant = session.exec(select(Applicant).where(Applicant.cnic == data["cnic"])).first()
     if applicant is None:
-        applicant = Applicant(cnic=data["cnic"], full_name=data["full_name"],
-                              date_of_birth=data["date_of_birth"], mobile=data["mobile"])
+        applicant = Applicant(
+            cnic=data["cnic"],
+            full_name=data["full_name"],
+            date_of_birth=data["date_of_birth"],
+            mobile=data["mobile"],
+        )
         session.add(applicant)
     applicant.full_name, applicant.mobile = data["full_name"], data["mobile"]
     applicant.date_of_birth = data["date_of_birth"]
@@ -90,24 +96,37 @@ def monthly_equivalent(schedule: Schedule) -> Decimal:
 
 def credit_facts(session, data, applicant, device: Device, schedule, bureau, context):
     """Everything the rules and the scorecard look at, as plain values."""
-    active = session.exec(select(Loan).where(
-        Loan.status == LoanStatus.ACTIVE,
-        (Loan.applicant_id == applicant.id) | (Loan.imei == device.imei))).all()
-    past = session.exec(select(func.count(), func.max(Loan.days_past_due)).where(
-        Loan.applicant_id == applicant.id,
-        Loan.status.in_([LoanStatus.CLOSED, LoanStatus.SETTLED]))).one()
+    active = session.exec(
+        select(Loan).where(
+            Loan.status == LoanStatus.ACTIVE,
+            (Loan.applicant_id == applicant.id) | (Loan.imei == device.imei),
+        )
+    ).all()
+    past = session.exec(
+        select(func.count(), func.max(Loan.days_past_due)).where(
+            Loan.applicant_id == applicant.id,
+            Loan.status.in_([LoanStatus.CLOSED, LoanStatus.SETTLED]),
+        )
+    ).one()
     a = data["applicant"]
     return CreditFacts(
-        cnic=applicant.cnic, date_of_birth=applicant.date_of_birth, as_of=context.business_date,
-        maturity=schedule.instalments[-1].due_date, monthly_income=a["monthly_income"],
+        cnic=applicant.cnic,
+        date_of_birth=applicant.date_of_birth,
+        as_of=context.business_date,
+        maturity=schedule.instalments[-1].due_date,
+        monthly_income=a["monthly_income"],
         monthly_obligations=a["monthly_obligations"],
         new_instalment_monthly=monthly_equivalent(schedule),
-        employment_type=a["employment_type"], device_price=data["device"]["price"],
-        down_payment=data["down_payment"], tenor=data["tenor"],
+        employment_type=a["employment_type"],
+        device_price=data["device"]["price"],
+        down_payment=data["down_payment"],
+        tenor=data["tenor"],
         tenor_months=tenor_months(schedule),
         imei_secures_active_loan=any(loan.imei == device.imei for loan in active),
         active_financed_phones=sum(loan.applicant_id == applicant.id for loan in active),
-        device_known=device.known, bureau=bureau, past_loans_with_us=past[0] or 0,
+        device_known=device.known,
+        bureau=bureau,
+        past_loans_with_us=past[0] or 0,
         worst_dpd_with_us=past[1] or 0,
     )
 
@@ -121,15 +140,19 @@ def tenor_months(schedule: Schedule) -> Decimal:
 def product_policy(product: Product) -> Policy:
     """The eligibility limits a product sets."""
     return Policy(
-        min_down_payment_pct=product.min_down_payment_pct, min_price=product.min_price,
-        max_price=product.max_price, allowed_tenors=tuple(product.tenors),
+        min_down_payment_pct=product.min_down_payment_pct,
+        min_price=product.min_price,
+        max_price=product.max_price,
+        allowed_tenors=tuple(product.tenors),
         max_dbr_pct=product.max_dbr_pct,
     )
 
 
 def _reasons(result: DecisionResult) -> list[dict]:
-    return [{"code": str(r.code), "message": r.message_en, "message_ur": r.message_ur}
-            for r in (*result.reasons, *result.notices)]
+    return [
+        {"code": str(r.code), "message": r.message_en, "message_ur": r.message_ur}
+        for r in (*result.reasons, *result.notices)
+    ]
 
 
 def _stored_dbr(result: DecisionResult) -> Decimal | None:
@@ -140,17 +163,29 @@ def _stored_dbr(result: DecisionResult) -> Decimal | None:
 def _record(session, data, origin, product, applicant, device, schedule, result, context):
     status = ApplicationStatus(str(result.status))
     application = Application(
-        retailer_id=origin.retailer_id, created_by_id=origin.user_id,
-        applicant_id=applicant.id, product_id=product.id, product_version=product.version,
+        retailer_id=origin.retailer_id,
+        created_by_id=origin.user_id,
+        applicant_id=applicant.id,
+        product_id=product.id,
+        product_version=product.version,
         monthly_income=data["applicant"]["monthly_income"],
         monthly_obligations=data["applicant"]["monthly_obligations"],
-        employment_type=data["applicant"]["employment_type"], imei=device.imei,
+        employment_type=data["applicant"]["employment_type"],
+        imei=device.imei,
         device_model_id=device.model.id if device.model else None,
-        device_price=data["device"]["price"], down_payment=data["down_payment"],
-        tenor=data["tenor"], status=status, score=result.score, dbr_pct=_stored_dbr(result),
-        reasons=_reasons(result), offer=offer_document(schedule),
-        offer_expires_at=(context.now + timedelta(days=product.offer_valid_days)
-                          if status == ApplicationStatus.APPROVED else None),
+        device_price=data["device"]["price"],
+        down_payment=data["down_payment"],
+        tenor=data["tenor"],
+        status=status,
+        score=result.score,
+        dbr_pct=_stored_dbr(result),
+        reasons=_reasons(result),
+        offer=offer_document(schedule),
+        offer_expires_at=(
+            context.now + timedelta(days=product.offer_valid_days)
+            if status == ApplicationStatus.APPROVED
+            else None
+        ),
     )
     session.add(application)
     session.flush()
@@ -158,11 +193,22 @@ def _record(session, data, origin, product, applicant, device, schedule, result,
 
 
 def _record_decision(session, application, result, bureau: BureauReport, user_id) -> None:
-    session.add(Decision(
-        application_id=application.id, kind=DecisionKind.AUTOMATIC, status=application.status,
-        score=result.score, points=dict(result.points), reasons=application.reasons,
-        scorecard_version=result.scorecard_version,
-        bureau={"status": str(bureau.status), **(bureau.raw or {})},
-    ))
-    audit.record(session, action="application.decided", actor_id=user_id, obj=application,
-                 after={"status": str(application.status), "score": application.score})
+    session.add(
+        Decision(
+            application_id=application.id,
+            kind=DecisionKind.AUTOMATIC,
+            status=application.status,
+            score=result.score,
+            points=dict(result.points),
+            reasons=application.reasons,
+            scorecard_version=result.scorecard_version,
+            bureau={"status": str(bureau.status), **(bureau.raw or {})},
+        )
+    )
+    audit.record(
+        session,
+        action="application.decided",
+        actor_id=user_id,
+        obj=application,
+        after={"status": str(application.status), "score": application.score},
+    )

@@ -24,14 +24,20 @@ def _locked(session: Session, application_id: int) -> Application:
 
 
 def underwriter_decision(
-    *, session: Session, application_id: int, status: ApplicationStatus, note: str,
-    user_id: int, now: datetime,
+    *,
+    session: Session,
+    application_id: int,
+    status: ApplicationStatus,
+    note: str,
+    user_id: int,
+    now: datetime,
 ) -> Application:
     """Approve or decline a referred application, with a mandatory note."""
     application = _locked(session, application_id)
     if application.status != ApplicationStatus.REFERRED:
-        raise Conflict(f"Only a referred application can be decided; this one is "
-                       f"{application.status}.")
+        raise Conflict(
+            f"Only a referred application can be decided; this one is {application.status}."
+        )
     if status not in (ApplicationStatus.APPROVED, ApplicationStatus.DECLINED):
         raise InvalidInput({"status": ["Must be approved or declined."]})
     before = {"status": str(application.status)}
@@ -39,11 +45,25 @@ def underwriter_decision(
     if status == ApplicationStatus.APPROVED:
         product = session.get(Product, application.product_id)
         application.offer_expires_at = now + timedelta(days=product.offer_valid_days)
-    session.add(Decision(application_id=application.id, kind=DecisionKind.UNDERWRITER,
-                         status=status, score=application.score, reasons=application.reasons,
-                         decided_by_id=user_id, note=note))
-    audit.record(session, action="application.underwriter_decision", actor_id=user_id,
-                 obj=application, before=before, after={"status": str(status), "note": note})
+    session.add(
+        Decision(
+            application_id=application.id,
+            kind=DecisionKind.UNDERWRITER,
+            status=status,
+            score=application.score,
+            reasons=application.reasons,
+            decided_by_id=user_id,
+            note=note,
+        )
+    )
+    audit.record(
+        session,
+        action="application.underwriter_decision",
+        actor_id=user_id,
+        obj=application,
+        before=before,
+        after={"status": str(status), "note": note},
+    )
     session.flush()
     return application
 
@@ -56,15 +76,19 @@ def accept_offer(
     if application.status == ApplicationStatus.ACCEPTED:
         raise Conflict("This offer has already been accepted.")
     if application.status != ApplicationStatus.APPROVED:
-        raise Conflict(f"Only an approved offer can be accepted; this one is "
-                       f"{application.status}.")
+        raise Conflict(f"Only an approved offer can be accepted; this one is {application.status}.")
     if application.offer_expires_at is None or application.offer_expires_at <= now:
         raise OfferExpired()
     product = session.get(Product, application.product_id)
     loan = _book(session, application, product, now, timezone)
     application.status = ApplicationStatus.ACCEPTED
-    audit.record(session, action="loan.booked", actor_id=user_id, obj=loan,
-                 after={"application_id": application.id, "principal": str(loan.principal)})
+    audit.record(
+        session,
+        action="loan.booked",
+        actor_id=user_id,
+        obj=loan,
+        after={"application_id": application.id, "principal": str(loan.principal)},
+    )
     try:
         session.flush()
     except IntegrityError:  # the unique application_id: another request booked it first
@@ -75,29 +99,61 @@ def accept_offer(
 def _book(session, application: Application, product: Product, now, timezone) -> Loan:
     disbursed_on = now.astimezone(ZoneInfo(timezone)).date()
     principal = application.device_price - application.down_payment
-    schedule = build_schedule(loan_terms(product, principal=principal, tenor=application.tenor,
-                                         start=disbursed_on))
+    schedule = build_schedule(
+        loan_terms(product, principal=principal, tenor=application.tenor, start=disbursed_on)
+    )
     application.offer = offer_document(schedule)  # the booked schedule is the one disclosed
     rows = schedule.instalments
     loan = Loan(
-        application_id=application.id, applicant_id=application.applicant_id,
-        retailer_id=application.retailer_id, product_id=product.id,
-        product_version=application.product_version, imei=application.imei,
-        method=product.method, frequency=product.frequency, day_count=product.day_count,
-        islamic=product.islamic, annual_rate=product.annual_rate,
-        device_price=application.device_price, down_payment=application.down_payment,
-        principal=schedule.financed_amount, instalment_amount=schedule.instalment_amount,
-        instalments_count=len(rows), apr=schedule.apr, total_payable=schedule.total_payable,
-        disbursed_on=disbursed_on, first_due_on=rows[0].due_date, maturity_on=rows[-1].due_date,
+        application_id=application.id,
+        applicant_id=application.applicant_id,
+        retailer_id=application.retailer_id,
+        product_id=product.id,
+        product_version=application.product_version,
+        imei=application.imei,
+        method=product.method,
+        frequency=product.frequency,
+        day_count=product.day_count,
+        islamic=product.islamic,
+        annual_rate=product.annual_rate,
+        device_price=application.device_price,
+        down_payment=application.down_payment,
+        principal=schedule.financed_amount,
+        instalment_amount=schedule.instalment_amount,
+        instalments_count=len(rows),
+        apr=schedule.apr,
+        total_payable=schedule.total_payable,
+        disbursed_on=disbursed_on,
+        first_due_on=rows[0].due_date,
+        maturity_on=rows[-1].due_date,
         cooling_off_until=now + timedelta(hours=product.cooling_off_hours),
         incentive_tags=list(application.incentive_tags or []),
     )
     session.add(loan)
     session.flush()
-    session.add_all([Instalment(
-        loan_id=loan.id, n=r.n, due_date=r.due_date, principal=r.principal, profit=r.profit,
-        fee=r.fee, total=r.total, balance_after=r.balance_after) for r in rows])
+    session.add_all(
+        [
+            Instalment(
+                loan_id=loan.id,
+                n=r.n,
+                due_date=r.due_date,
+                principal=r.principal,
+                profit=r.profit,
+                fee=r.fee,
+                total=r.total,
+                balance_after=r.balance_after,
+            )
+            for r in rows
+        ]
+    )
     if schedule.total_fees > Decimal("0"):
-        session.add(Fee(loan_id=loan.id, kind=FeeKind.PROCESSING, amount=schedule.total_fees,
-                        paid_amount=schedule.upfront_fee, assessed_on=disbursed_on))
+        session.add(
+            Fee(
+                loan_id=loan.id,
+                kind=FeeKind.PROCESSING,
+                amount=schedule.total_fees,
+                paid_amount=schedule.upfront_fee,
+                assessed_on=disbursed_on,
+            )
+        )
     return loan

@@ -43,8 +43,9 @@ def lookup_device(session: Session, imei: str) -> Device:
         .join(Manufacturer, Manufacturer.id == DeviceModel.manufacturer_id)
         .where(DeviceTac.tac == tac)
     ).first()
-    return Device(imei=imei, tac=tac, model=row[0] if row else None,
-                  manufacturer=row[1] if row else None)
+    return Device(
+        imei=imei, tac=tac, model=row[0] if row else None, manufacturer=row[1] if row else None
+    )
 
 
 def processing_fee(product: Product, principal: Decimal) -> Decimal:
@@ -56,9 +57,16 @@ def processing_fee(product: Product, principal: Decimal) -> Decimal:
 def loan_terms(product: Product, *, principal: Decimal, tenor: int, start) -> LoanTerms:
     """The finance engine's terms for a principal under a product, from `start`."""
     return LoanTerms(
-        principal=principal, annual_rate=product.annual_rate, tenor=tenor, start=start,
-        method=product.method, frequency=product.frequency, day_count=product.day_count,
-        fee=processing_fee(product, principal), fee_financed=product.fee_financed,
-        rounding=product.rounding.normalize(), roll_holidays=product.roll_holidays,
+        principal=principal,
+        annual_rate=product.annual_rate,
+        tenor=tenor,
+        start=start,
+        method=product.method,
+        frequency=product.frequency,
+        day_count=product.day_count,
+        fee=processing_fee(product, principal),
+        fee_financed=product.fee_financed,
+        rounding=product.rounding.normalize(),
+        roll_holidays=product.roll_holidays,
         islamic=product.islamic,
     )

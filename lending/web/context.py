@@ -16,6 +16,14 @@ def utcnow() -> datetime:
     return clock() if clock else datetime.now(UTC)
 
 
+def business_date():
+    """Today in the business time zone (Asia/Karachi by default)."""
+    from zoneinfo import ZoneInfo
+
+    settings = current_app.extensions["lending.settings"]
+    return utcnow().astimezone(ZoneInfo(settings.timezone)).date()
+
+
 def json_body() -> dict:
     """The request's JSON object, numbers parsed as Decimal so no float touches an amount."""
     if not request.is_json:
@@ -37,12 +45,15 @@ def decision_context() -> DecisionContext:
 
         path = settings.scorecard_path
         current_app.extensions["lending.scorecard"] = (
-            Scorecard.load(path) if path else Scorecard.default())
+            Scorecard.load(path) if path else Scorecard.default()
+        )
     from lending.scoring.scorecard import Thresholds
 
     return DecisionContext(
         scorecard=current_app.extensions["lending.scorecard"],
         thresholds=Thresholds(approve=settings.score_approve, refer=settings.score_refer),
-        bureau_url=settings.credit_bureau_url, bureau_timeout=settings.bureau_timeout_seconds,
-        timezone=settings.timezone, now=utcnow(),
+        bureau_url=settings.credit_bureau_url,
+        bureau_timeout=settings.bureau_timeout_seconds,
+        timezone=settings.timezone,
+        now=utcnow(),
     )

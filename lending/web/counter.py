@@ -33,11 +33,16 @@ def nested_form(form) -> dict:
 
 
 def _form_page(values: dict, errors: dict, status: int = 200):
-    products = get_session().exec(
-        select(Product).where(Product.active).order_by(Product.code)).all()
+    products = (
+        get_session().exec(select(Product).where(Product.active).order_by(Product.code)).all()
+    )
     tenors = sorted({t for p in products for t in p.tenors})
     return render_template(
-        "retailer/new.html", values=values, errors=errors, products=products, tenors=tenors,
+        "retailer/new.html",
+        values=values,
+        errors=errors,
+        products=products,
+        tenors=tenors,
         employment_types=list(EmploymentType),
     ), status
 
@@ -53,8 +58,11 @@ def new_application():
         data = ApplicationInputSchema().load(nested_form(request.form))
         actor = current_actor()
         application = submit_application(
-            session=session, data=data, context=decision_context(),
-            origin=Origin(retailer_id=actor.retailer_id, user_id=actor.id))
+            session=session,
+            data=data,
+            context=decision_context(),
+            origin=Origin(retailer_id=actor.retailer_id, user_id=actor.id),
+        )
     except ValidationError as exc:
         return _form_page(values, flatten_errors(exc.messages), 422)
     except (InvalidInput, TermsError) as exc:
@@ -70,7 +78,8 @@ def new_application():
 def key_facts(application: Application):
     session = get_session()
     return render_template(
-        "retailer/kfs.html", app_=application,
+        "retailer/kfs.html",
+        app_=application,
         applicant=session.get(Applicant, application.applicant_id),
         product=session.get(Product, application.product_id),
     )
@@ -86,8 +95,13 @@ def accept(application: Application):
     session = get_session()
     context = decision_context()
     try:
-        loan = accept_offer(session=session, application_id=application.id, now=context.now,
-                            user_id=current_actor().id, timezone=context.timezone)
+        loan = accept_offer(
+            session=session,
+            application_id=application.id,
+            now=context.now,
+            user_id=current_actor().id,
+            timezone=context.timezone,
+        )
     except LendingError as exc:
         session.rollback()
         flash(exc.message, "error")
@@ -100,4 +114,3 @@ def accept(application: Application):
 def loan_of(application: Application) -> Loan | None:
     """The loan booked from an application, if any."""
     return get_session().exec(select(Loan).where(Loan.application_id == application.id)).first()
-

@@ -31,8 +31,23 @@ def pct(rate: Decimal | str | None) -> str:
     return f"{Decimal(rate).quantize(Decimal('0.01'))}%"
 
 
+def local_time(moment) -> str:
+    """A timestamp in the business time zone (Pakistan Standard Time by default)."""
+    if moment is None:
+        return "—"
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    zone = current_app.extensions["lending.settings"].timezone
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M") + (
+        " PKT" if zone == "Asia/Karachi" else f" ({zone})"
+    )
+
+
 def register_filters(app: Flask) -> None:
     """Install the filters on the app's Jinja environment."""
     app.jinja_env.filters["pkr"] = pkr
     app.jinja_env.filters["pct"] = pct
+    app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["mask_cnic"] = mask_cnic

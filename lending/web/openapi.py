@@ -14,6 +14,8 @@ from lending.schemas.applications import (
     UnderwriterDecisionSchema,
 )
 from lending.schemas.catalogue import DeviceModelSchema, ProductSchema
+from lending.schemas.fields import CNIC, IMEI, Money, PakistaniMobile
+from lending.schemas.quote import OfferSchema
 
 bp = Blueprint("openapi", __name__)
 
@@ -24,6 +26,7 @@ SCHEMAS = {
     "ApplicationInput": ApplicationInputSchema,
     "UnderwriterDecision": UnderwriterDecisionSchema,
     "AcceptResult": AcceptResultSchema,
+    "Offer": OfferSchema,
 }
 
 ERROR = {
@@ -47,7 +50,11 @@ def _path(rule: str) -> str:
 
 def build_spec(app) -> dict:
     """Return the OpenAPI 3 document of every /api/v1 route."""
-    spec = APISpec("Device-loan platform API", "1.0.0", "3.0.3", plugins=[MarshmallowPlugin()])
+    marshmallow = MarshmallowPlugin()
+    spec = APISpec("Device-loan platform API", "1.0.0", "3.0.3", plugins=[marshmallow])
+    marshmallow.converter.map_to_openapi_type(Money, "string", "decimal")
+    for field in (CNIC, IMEI, PakistaniMobile):
+        marshmallow.converter.map_to_openapi_type(field, "string", None)
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for name, status in [
         ("Unauthorized", ERROR),

@@ -52,8 +52,11 @@ def application(application: Application):
 
     applicant = get_session().get(Applicant, application.applicant_id)
     return render_template(
-        "retailer/application.html", app_=application, applicant=applicant,
-        loan=loan_of(application), now=utcnow(),
+        "retailer/application.html",
+        app_=application,
+        applicant=applicant,
+        loan=loan_of(application),
+        now=utcnow(),
         can_accept=current_actor().role == Role.RETAILER,
     )
 

@@ -27,12 +27,21 @@ def referrals():
     referred = Application.status == ApplicationStatus.REFERRED
     total = session.exec(select(func.count()).select_from(Application).where(referred)).one()
     rows = session.exec(
-        select(Application, Applicant, Retailer).join(Applicant).join(Retailer)
-        .where(referred).order_by(Application.id).offset((page - 1) * PAGE_SIZE)
+        select(Application, Applicant, Retailer)
+        .join(Applicant)
+        .join(Retailer)
+        .where(referred)
+        .order_by(Application.id)
+        .offset((page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE)
     ).all()
-    return render_template("staff/referrals.html", rows=rows, total=total, page=page,
-                           pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1))
+    return render_template(
+        "staff/referrals.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+    )
 
 
 @bp.route("/applications/<int:application_id>", methods=["GET", "POST"])
@@ -44,10 +53,16 @@ def application(application: Application):
         session = get_session()
         try:
             data = UnderwriterDecisionSchema().load(
-                {"status": request.form.get("status", ""), "note": request.form.get("note", "")})
-            underwriter_decision(session=session, application_id=application.id,
-                                 status=ApplicationStatus(data["status"]), note=data["note"],
-                                 user_id=current_actor().id, now=utcnow())
+                {"status": request.form.get("status", ""), "note": request.form.get("note", "")}
+            )
+            underwriter_decision(
+                session=session,
+                application_id=application.id,
+                status=ApplicationStatus(data["status"]),
+                note=data["note"],
+                user_id=current_actor().id,
+                now=utcnow(),
+            )
             session.commit()
             flash(f"Application {application.id} {data['status']}.", "info")
             return redirect(url_for("staff.referrals"), 303)
@@ -61,14 +76,19 @@ def application(application: Application):
 
 def _detail(application: Application, errors: dict):
     session = get_session()
-    decisions = session.exec(select(Decision).where(
-        Decision.application_id == application.id).order_by(Decision.id)).all()
+    decisions = session.exec(
+        select(Decision).where(Decision.application_id == application.id).order_by(Decision.id)
+    ).all()
     return render_template(
-        "staff/application.html", app_=application, errors=errors, decisions=decisions,
+        "staff/application.html",
+        app_=application,
+        errors=errors,
+        decisions=decisions,
         applicant=session.get(Applicant, application.applicant_id),
         product=session.get(Product, application.product_id),
         retailer=session.get(Retailer, application.retailer_id),
         device=session.get(DeviceModel, application.device_model_id)
-        if application.device_model_id else None,
+        if application.device_model_id
+        else None,
         values=request.form,
     )

@@ -20,17 +20,25 @@ D = Decimal
 # (1 - 1.01^-12) = 888.4879), e.g. the amortisation chapter of Kellison, The Theory of
 # Interest, and the HP-12C owner's handbook amortisation section.
 ANNUITY_12 = [
-    (1, "788.49", "100.00", "888.49", "9211.51"), (2, "796.37", "92.12", "888.49", "8415.14"),
-    (3, "804.34", "84.15", "888.49", "7610.80"), (4, "812.38", "76.11", "888.49", "6798.42"),
-    (5, "820.51", "67.98", "888.49", "5977.91"), (6, "828.71", "59.78", "888.49", "5149.20"),
-    (7, "837.00", "51.49", "888.49", "4312.20"), (8, "845.37", "43.12", "888.49", "3466.83"),
-    (9, "853.82", "34.67", "888.49", "2613.01"), (10, "862.36", "26.13", "888.49", "1750.65"),
-    (11, "870.98", "17.51", "888.49", "879.67"), (12, "879.67", "8.80", "888.47", "0.00"),
+    (1, "788.49", "100.00", "888.49", "9211.51"),
+    (2, "796.37", "92.12", "888.49", "8415.14"),
+    (3, "804.34", "84.15", "888.49", "7610.80"),
+    (4, "812.38", "76.11", "888.49", "6798.42"),
+    (5, "820.51", "67.98", "888.49", "5977.91"),
+    (6, "828.71", "59.78", "888.49", "5149.20"),
+    (7, "837.00", "51.49", "888.49", "4312.20"),
+    (8, "845.37", "43.12", "888.49", "3466.83"),
+    (9, "853.82", "34.67", "888.49", "2613.01"),
+    (10, "862.36", "26.13", "888.49", "1750.65"),
+    (11, "870.98", "17.51", "888.49", "879.67"),
+    (12, "879.67", "8.80", "888.47", "0.00"),
 ]
 # Constant principal (HP-12C handbook, "loans with a constant amount paid towards principal"):
 # 12,000 at 12% over 12 months, 1,000 of principal each month, interest on the balance.
-EQUAL_PRINCIPAL_12 = [(n, "1000.00", f"{130 - 10 * n}.00", f"{1130 - 10 * n}.00",
-                       f"{12000 - 1000 * n}.00") for n in range(1, 13)]
+EQUAL_PRINCIPAL_12 = [
+    (n, "1000.00", f"{130 - 10 * n}.00", f"{1130 - 10 * n}.00", f"{12000 - 1000 * n}.00")
+    for n in range(1, 13)
+]
 
 
 def terms(**overrides) -> LoanTerms:
@@ -39,16 +47,29 @@ def terms(**overrides) -> LoanTerms:
 
 
 def table(schedule) -> list[tuple]:
-    return [(r.n, str(r.principal), str(r.profit), str(r.total), str(r.balance_after))
-            for r in schedule.instalments]
+    return [
+        (r.n, str(r.principal), str(r.profit), str(r.total), str(r.balance_after))
+        for r in schedule.instalments
+    ]
 
 
-@pytest.mark.parametrize(("overrides", "golden", "instalment", "apr"), [
-    (dict(principal=D("10000"), annual_rate=D("12"), rounding=D("0.01")), ANNUITY_12,
-     "888.49", "12.00"),
-    (dict(principal=D("12000"), annual_rate=D("12"), method=Method.EQUAL_PRINCIPAL),
-     EQUAL_PRINCIPAL_12, "1120.00", "12.00"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "golden", "instalment", "apr"),
+    [
+        (
+            dict(principal=D("10000"), annual_rate=D("12"), rounding=D("0.01")),
+            ANNUITY_12,
+            "888.49",
+            "12.00",
+        ),
+        (
+            dict(principal=D("12000"), annual_rate=D("12"), method=Method.EQUAL_PRINCIPAL),
+            EQUAL_PRINCIPAL_12,
+            "1120.00",
+            "12.00",
+        ),
+    ],
+)
 def test_published_tables(overrides, golden, instalment, apr):
     schedule = build_schedule(terms(**overrides))
     assert table(schedule) == golden
@@ -59,8 +80,9 @@ def test_published_tables(overrides, golden, instalment, apr):
 def test_flat_add_on_example():
     # The add-on (flat) example of consumer-finance texts: 10,000 at 10% flat for 2 years is
     # 2,000 of markup, 24 instalments of 500.00; its APR is about 18.2% (18.16 exactly).
-    schedule = build_schedule(terms(principal=D("10000"), annual_rate=D("10"), tenor=24,
-                                    method=Method.FLAT))
+    schedule = build_schedule(
+        terms(principal=D("10000"), annual_rate=D("10"), tenor=24, method=Method.FLAT)
+    )
     assert schedule.total_profit == D("2000.00")
     assert {row.total for row in schedule.instalments} == {D("500.00")}
     # The markup is spread evenly by cumulative rounding: 83.33 or 83.34 each month.
@@ -79,14 +101,21 @@ def test_instalment_is_rounded_up_to_the_rupee_and_the_last_one_absorbs():
 def test_monthly_due_dates_keep_the_day_clamped_to_month_end():
     schedule = build_schedule(terms(start=date(2024, 1, 31), tenor=4))
     assert [r.due_date for r in schedule.instalments] == [
-        date(2024, 2, 29), date(2024, 3, 31), date(2024, 4, 30), date(2024, 5, 31)]
+        date(2024, 2, 29),
+        date(2024, 3, 31),
+        date(2024, 4, 30),
+        date(2024, 5, 31),
+    ]
 
 
 def test_weekly_and_fortnightly_due_dates():
     weekly = build_schedule(terms(frequency=Frequency.WEEKLY, tenor=3))
     fortnightly = build_schedule(terms(frequency=Frequency.FORTNIGHTLY, tenor=2))
     assert [r.due_date for r in weekly.instalments] == [
-        date(2024, 1, 22), date(2024, 1, 29), date(2024, 2, 5)]
+        date(2024, 1, 22),
+        date(2024, 1, 29),
+        date(2024, 2, 5),
+    ]
     assert [r.due_date for r in fortnightly.instalments] == [date(2024, 1, 29), date(2024, 2, 12)]
 
 
@@ -96,12 +125,19 @@ def test_due_dates_roll_past_public_holidays_and_sundays_only_when_asked():
     plain = build_schedule(terms(start=date(2025, 7, 14), tenor=3))
     rolled = build_schedule(terms(start=date(2025, 7, 14), tenor=3, roll_holidays=True))
     assert [r.due_date for r in plain.instalments] == [
-        date(2025, 8, 14), date(2025, 9, 14), date(2025, 10, 14)]
+        date(2025, 8, 14),
+        date(2025, 9, 14),
+        date(2025, 10, 14),
+    ]
     assert [r.due_date for r in rolled.instalments] == [
-        date(2025, 8, 15), date(2025, 9, 15), date(2025, 10, 14)]
+        date(2025, 8, 15),
+        date(2025, 9, 15),
+        date(2025, 10, 14),
+    ]
     assert table(plain) == table(rolled)
-    eid = build_schedule(terms(start=date(2025, 2, 28), first_due=date(2025, 3, 31), tenor=1,
-                               roll_holidays=True))
+    eid = build_schedule(
+        terms(start=date(2025, 2, 28), first_due=date(2025, 3, 31), tenor=1, roll_holidays=True)
+    )
     assert eid.instalments[0].due_date == date(2025, 4, 3)
 
 
@@ -109,8 +145,9 @@ def test_long_first_period_earns_actual_days():
     # 45 days to the first due date: 100,000 x 30% x 45 / 365 = 3,698.63.
     schedule = build_schedule(terms(first_due=date(2024, 2, 29)))
     assert schedule.instalments[0].profit == D("3698.63")
-    assert schedule.instalments[1].profit == (schedule.instalments[0].balance_after * D("0.025")
-                                              ).quantize(D("0.01"))
+    assert schedule.instalments[1].profit == (
+        schedule.instalments[0].balance_after * D("0.025")
+    ).quantize(D("0.01"))
     regular = build_schedule(terms(first_due=date(2024, 2, 15)))
     assert regular.instalments[0].profit == D("2500.00")  # one regular period: rate / 12
 
@@ -152,27 +189,30 @@ def test_zero_rate_costs_nothing():
     assert [r.total for r in schedule.instalments] == [D("3334.00"), D("3334.00"), D("3332.00")]
 
 
-@pytest.mark.parametrize(("overrides", "fields"), [
-    (dict(principal=D("0")), {"principal"}),
-    (dict(principal=D("-5")), {"principal"}),
-    (dict(principal=D("10.001")), {"principal"}),
-    (dict(principal=1000.0), {"principal"}),
-    (dict(tenor=0), {"tenor"}),
-    (dict(tenor=-3), {"tenor"}),
-    (dict(tenor=121), {"tenor"}),
-    (dict(method="balloon"), {"method"}),
-    (dict(frequency="daily"), {"frequency"}),
-    (dict(day_count="30/365"), {"day_count"}),
-    (dict(annual_rate=D("-1")), {"annual_rate"}),
-    (dict(annual_rate=D("100.01")), {"annual_rate"}),
-    (dict(first_due=date(2024, 1, 15)), {"first_due"}),
-    (dict(first_due=date(2024, 1, 1)), {"first_due"}),
-    (dict(first_due=date(2024, 5, 1)), {"first_due"}),
-    (dict(rounding=D("10")), {"rounding"}),
-    (dict(fee=D("-1")), {"fee"}),
-    (dict(fee=D("100000")), {"fee"}),
-    (dict(principal=D("0"), tenor=0, rounding=D("5")), {"principal", "tenor", "rounding"}),
-])
+@pytest.mark.parametrize(
+    ("overrides", "fields"),
+    [
+        (dict(principal=D("0")), {"principal"}),
+        (dict(principal=D("-5")), {"principal"}),
+        (dict(principal=D("10.001")), {"principal"}),
+        (dict(principal=1000.0), {"principal"}),
+        (dict(tenor=0), {"tenor"}),
+        (dict(tenor=-3), {"tenor"}),
+        (dict(tenor=121), {"tenor"}),
+        (dict(method="balloon"), {"method"}),
+        (dict(frequency="daily"), {"frequency"}),
+        (dict(day_count="30/365"), {"day_count"}),
+        (dict(annual_rate=D("-1")), {"annual_rate"}),
+        (dict(annual_rate=D("100.01")), {"annual_rate"}),
+        (dict(first_due=date(2024, 1, 15)), {"first_due"}),
+        (dict(first_due=date(2024, 1, 1)), {"first_due"}),
+        (dict(first_due=date(2024, 5, 1)), {"first_due"}),
+        (dict(rounding=D("10")), {"rounding"}),
+        (dict(fee=D("-1")), {"fee"}),
+        (dict(fee=D("100000")), {"fee"}),
+        (dict(principal=D("0"), tenor=0, rounding=D("5")), {"principal", "tenor", "rounding"}),
+    ],
+)
 def test_bad_terms_name_their_fields(overrides, fields):
     with pytest.raises(TermsError) as raised:
         terms(**overrides)

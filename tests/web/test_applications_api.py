@@ -46,12 +46,18 @@ def body(**changes) -> dict:
     """A good application: a salaried customer buying a locally assembled Galaxy A15."""
     doc = {
         "applicant": {
-            "cnic": "35202-1234567-3", "full_name": "Bilal Ahmed", "date_of_birth": "1991-06-15",
-            "mobile": "0301 2345678", "monthly_income": "150000.00",
-            "monthly_obligations": "0.00", "employment_type": "salaried",
+            "cnic": "35202-1234567-3",
+            "full_name": "Bilal Ahmed",
+            "date_of_birth": "1991-06-15",
+            "mobile": "0301 2345678",
+            "monthly_income": "150000.00",
+            "monthly_obligations": "0.00",
+            "employment_type": "salaried",
         },
         "device": {"imei": f.imei(1, "35332716"), "price": "54999.00"},
-        "down_payment": "16500.00", "tenor": 6, "product_code": "QIST-STD",
+        "down_payment": "16500.00",
+        "tenor": 6,
+        "product_code": "QIST-STD",
     }
     for key, value in changes.items():
         group, _, name = key.partition("__")
@@ -89,26 +95,42 @@ def test_good_application_is_approved_with_an_exact_offer(setup, session, client
     assert decision.score == doc["score"] and decision.points
     assert decision.bureau["status"] == "not_configured"
     assert "bureau_not_configured" in [r["code"] for r in doc["reasons"]]
-    assert session.exec(select(AuditEvent).where(
-        AuditEvent.action == "application.decided")).one().object_id == str(doc["id"])
+    assert session.exec(
+        select(AuditEvent).where(AuditEvent.action == "application.decided")
+    ).one().object_id == str(doc["id"])
 
 
 def test_cnic_and_imei_are_stored_normalised_and_mobile_as_e164(setup, session, client):
-    post(client, body(**{"applicant__cnic": "3520212345673", "applicant__mobile": "+92 301 2345678"}))
+    post(
+        client, body(**{"applicant__cnic": "3520212345673", "applicant__mobile": "+92 301 2345678"})
+    )
     applicant = session.exec(select(Applicant)).one()
     assert (applicant.cnic, applicant.mobile) == ("3520212345673", "+923012345678")
 
 
 def test_bad_input_is_422_with_every_field_and_writes_nothing(setup, session, client):
-    doc = body(**{"applicant__cnic": "12345", "applicant__mobile": "021 35650000",
-                  "applicant__monthly_income": "-5", "applicant__employment_type": "pilot",
-                  "device__imei": "353327160000011", "device__price": "54999.999",
-                  "tenor": "six"})
+    doc = body(
+        **{
+            "applicant__cnic": "12345",
+            "applicant__mobile": "021 35650000",
+            "applicant__monthly_income": "-5",
+            "applicant__employment_type": "pilot",
+            "device__imei": "353327160000011",
+            "device__price": "54999.999",
+            "tenor": "six",
+        }
+    )
     response = post(client, doc)
     assert response.status_code == 422
     assert set(response.json["errors"]) == {
-        "applicant.cnic", "applicant.mobile", "applicant.monthly_income",
-        "applicant.employment_type", "device.imei", "device.price", "tenor"}
+        "applicant.cnic",
+        "applicant.mobile",
+        "applicant.monthly_income",
+        "applicant.employment_type",
+        "device.imei",
+        "device.price",
+        "tenor",
+    }
     assert count(session, Application) == 0 and count(session, Applicant) == 0
 
 
@@ -120,16 +142,22 @@ def test_unknown_product_is_a_field_error(setup, session, client):
 
 
 def test_float_amounts_in_json_are_read_exactly(setup, session, client):
-    response = client.post("/api/v1/applications", headers={**AGENT,
-                           "Content-Type": "application/json"},
-                           data=str(body()).replace("'", '"').replace('"54999.00"', "54999.10"))
+    response = client.post(
+        "/api/v1/applications",
+        headers={**AGENT, "Content-Type": "application/json"},
+        data=str(body()).replace("'", '"').replace('"54999.00"', "54999.10"),
+    )
     assert response.status_code == 201
     assert session.exec(select(Application)).one().device_price == Decimal("54999.10")
 
 
 def test_debt_burden_above_the_cap_declines_without_an_offer(setup, session, client):
-    response = post(client, body(**{"applicant__monthly_income": "20000.00",
-                                   "applicant__monthly_obligations": "3000.00"}))
+    response = post(
+        client,
+        body(
+            **{"applicant__monthly_income": "20000.00", "applicant__monthly_obligations": "3000.00"}
+        ),
+    )
     doc = response.json
     assert response.status_code == 201
     assert doc["status"] == "declined"
@@ -146,8 +174,9 @@ def test_unknown_tac_is_referred(setup, client):
 
 def test_phone_already_securing_a_loan_and_second_phone_are_declined(setup, session, client):
     first = post(client, body()).json
-    assert client.post(f"/api/v1/applications/{first['id']}/accept",
-                       headers=AGENT).status_code == 201
+    assert (
+        client.post(f"/api/v1/applications/{first['id']}/accept", headers=AGENT).status_code == 201
+    )
     again = post(client, body()).json  # same CNIC, same IMEI
     codes = {r["code"] for r in again["reasons"]}
     assert again["status"] == "declined"
@@ -159,14 +188,18 @@ def bureau(app):
     server = BureauServer().start()
     settings = app.extensions["lending.settings"]
     app.extensions["lending.settings"] = replace(
-        settings, credit_bureau_url=server.url, bureau_timeout_seconds=0.5)
+        settings, credit_bureau_url=server.url, bureau_timeout_seconds=0.5
+    )
     yield server
     server.stop()
 
 
 def test_bureau_report_is_asked_and_stored(setup, session, client, bureau):
-    bureau.reports["3520212345673"] = {"overdue_accounts": 0, "outstanding": "12000.00",
-                                       "worst_dpd": 0}
+    bureau.reports["3520212345673"] = {
+        "overdue_accounts": 0,
+        "outstanding": "12000.00",
+        "worst_dpd": 0,
+    }
     doc = post(client, body()).json
     assert bureau.requests == ["/reports/3520212345673"]
     assert doc["status"] == "approved"
@@ -175,8 +208,11 @@ def test_bureau_report_is_asked_and_stored(setup, session, client, bureau):
 
 
 def test_bureau_delinquency_declines(setup, client, bureau):
-    bureau.reports["3520212345673"] = {"overdue_accounts": 2, "outstanding": "90000",
-                                       "worst_dpd": 95}
+    bureau.reports["3520212345673"] = {
+        "overdue_accounts": 2,
+        "outstanding": "90000",
+        "worst_dpd": 95,
+    }
     doc = post(client, body()).json
     assert doc["status"] == "declined"
     assert "bureau_overdue_accounts" in {r["code"] for r in doc["reasons"]}
@@ -206,9 +242,11 @@ def refer(client) -> int:
 
 def test_underwriter_approves_a_referral_and_the_shop_books_it(setup, session, client):
     application_id = refer(client)
-    response = client.post(f"/api/v1/applications/{application_id}/decision",
-                           json={"status": "approved", "note": "Known customer, TAC is new"},
-                           headers=UNDERWRITER)
+    response = client.post(
+        f"/api/v1/applications/{application_id}/decision",
+        json={"status": "approved", "note": "Known customer, TAC is new"},
+        headers=UNDERWRITER,
+    )
     assert response.status_code == 200 and response.json["status"] == "approved"
     booked = client.post(f"/api/v1/applications/{application_id}/accept", headers=AGENT)
     assert booked.status_code == 201
@@ -224,8 +262,10 @@ def test_underwriter_approves_a_referral_and_the_shop_books_it(setup, session, c
 
 def test_accepting_twice_is_409_and_books_one_loan(setup, session, client):
     application_id = post(client, body()).json["id"]
-    assert client.post(f"/api/v1/applications/{application_id}/accept",
-                       headers=AGENT).status_code == 201
+    assert (
+        client.post(f"/api/v1/applications/{application_id}/accept", headers=AGENT).status_code
+        == 201
+    )
     again = client.post(f"/api/v1/applications/{application_id}/accept", headers=AGENT)
     assert again.status_code == 409
     assert count(session, Loan) == 1
@@ -252,13 +292,20 @@ def test_decision_rules(setup, session, client):
     approved_id = post(client, body()).json["id"]
     referred_id = refer(client)
     url = f"/api/v1/applications/{referred_id}/decision"
-    assert client.post(url, json={"status": "approved", "note": "ok"},
-                       headers=AGENT).status_code == 403
+    assert (
+        client.post(url, json={"status": "approved", "note": "ok"}, headers=AGENT).status_code
+        == 403
+    )
     missing = client.post(url, json={"status": "approved"}, headers=UNDERWRITER)
     assert missing.status_code == 422 and list(missing.json["errors"]) == ["note"]
-    assert client.post(f"/api/v1/applications/{approved_id}/decision",
-                       json={"status": "declined", "note": "changed mind"},
-                       headers=UNDERWRITER).status_code == 409
+    assert (
+        client.post(
+            f"/api/v1/applications/{approved_id}/decision",
+            json={"status": "declined", "note": "changed mind"},
+            headers=UNDERWRITER,
+        ).status_code
+        == 409
+    )
     assert count(session, Decision) == 2  # the two automatic ones only
 
 
@@ -268,6 +315,8 @@ def test_another_shop_cannot_accept_or_read(setup, session, client):
     f.ApiTokenFactory(user_id=other.id, token="lnd_other_shop")
     headers = {"Authorization": "Bearer lnd_other_shop"}
     assert client.get(f"/api/v1/applications/{application_id}", headers=headers).status_code == 404
-    assert client.post(f"/api/v1/applications/{application_id}/accept",
-                       headers=headers).status_code == 404
+    assert (
+        client.post(f"/api/v1/applications/{application_id}/accept", headers=headers).status_code
+        == 404
+    )
     assert count(session, Loan) == 0

@@ -12,11 +12,18 @@ from tests.conftest import csrf_token
 from tests.web.test_applications_api import NOW
 
 FORM = {
-    "applicant.cnic": "35202-1234567-3", "applicant.full_name": "Bilal Ahmed",
-    "applicant.date_of_birth": "1991-06-15", "applicant.mobile": "0301 2345678",
-    "applicant.employment_type": "salaried", "applicant.monthly_income": "150000",
-    "applicant.monthly_obligations": "0", "device.imei": f.imei(1, "35332716"),
-    "device.price": "54999", "down_payment": "16500", "product_code": "QIST-STD", "tenor": "6",
+    "applicant.cnic": "35202-1234567-3",
+    "applicant.full_name": "Bilal Ahmed",
+    "applicant.date_of_birth": "1991-06-15",
+    "applicant.mobile": "0301 2345678",
+    "applicant.employment_type": "salaried",
+    "applicant.monthly_income": "150000",
+    "applicant.monthly_obligations": "0",
+    "device.imei": f.imei(1, "35332716"),
+    "device.price": "54999",
+    "down_payment": "16500",
+    "product_code": "QIST-STD",
+    "tenor": "6",
 }
 
 
@@ -86,8 +93,9 @@ def test_underwriter_decides_a_referral_on_the_staff_page(agent, session, client
     token = csrf_token(client, url)
     no_note = client.post(url, data={"csrf_token": token, "status": "approved"})
     assert no_note.status_code == 422
-    done = client.post(url, data={"csrf_token": token, "status": "approved",
-                                  "note": "Checked the box and receipt"})
+    done = client.post(
+        url, data={"csrf_token": token, "status": "approved", "note": "Checked the box and receipt"}
+    )
     assert done.status_code == 303
     session.expire_all()
     assert session.get(Application, application.id).status == "approved"

@@ -1,5 +1,7 @@
 """Public pages, the OpenAPI document and the shop's application pages."""
 
+from decimal import Decimal
+
 from tests import factories as f
 
 
@@ -47,3 +49,32 @@ def test_application_page_masks_the_cnic(session, client, auth):
     page = client.get(f"/retailer/applications/{application.id}").get_data(as_text=True)
     assert "4210112345671" not in page and "42101-1234567-1" not in page
     assert "•••••-•••4567-1" in page
+
+
+def test_public_quote_for_a_product(session, client):
+    from lending.services.seed import seed_reference
+
+    seed_reference(session)
+    session.commit()
+    response = client.get("/api/v1/quote?amount=40000&tenor=6&product_code=QIST-FLAT")
+    assert response.status_code == 200, response.json
+    offer = response.json
+    # Flat 24% a year on 40,000 plus the financed Rs 1,000 fee: markup 41,000 x 24% x 6/12.
+    assert offer["financed_amount"] == "41000.00"
+    assert offer["total_profit"] == "4920.00"
+    assert sum(Decimal(r["total"]) for r in offer["schedule"]) == Decimal(offer["total_payable"])
+    assert offer["product_code"] == "QIST-FLAT"
+
+
+def test_quote_refuses_bad_input_with_field_errors(session, client):
+    from lending.services.seed import seed_reference
+
+    seed_reference(session)
+    session.commit()
+    bad = client.get("/api/v1/quote?amount=-5&tenor=x&product_code=QIST-FLAT")
+    assert bad.status_code == 422
+    assert set(bad.json["errors"]) == {"amount", "tenor"}
+    tenor = client.get("/api/v1/quote?amount=40000&tenor=5&product_code=QIST-FLAT")
+    assert tenor.json == {"errors": {"tenor": ["This product offers 3, 6, 12 instalments."]}}
+    unknown = client.get("/api/v1/quote?amount=40000&tenor=6&product_code=NOPE")
+    assert unknown.status_code == 422

@@ -44,7 +44,9 @@ def create_application():
     actor = current_actor()
     session = get_session()
     application = submit_application(
-        session=session, data=data, context=decision_context(),
+        session=session,
+        data=data,
+        context=decision_context(),
         origin=Origin(retailer_id=actor.retailer_id, user_id=actor.id),
     )
     session.commit()
@@ -105,8 +107,12 @@ def decide_application(application: Application):
     data = UnderwriterDecisionSchema().load(json_body())
     session = get_session()
     decided = underwriter_decision(
-        session=session, application_id=application.id, user_id=current_actor().id,
-        status=ApplicationStatus(data["status"]), note=data["note"], now=utcnow(),
+        session=session,
+        application_id=application.id,
+        user_id=current_actor().id,
+        status=ApplicationStatus(data["status"]),
+        note=data["note"],
+        now=utcnow(),
     )
     session.commit()
     return jsonify(ApplicationDocumentSchema().dump(decided))
@@ -135,7 +141,12 @@ def accept_application(application: Application):
     """
     session = get_session()
     context = decision_context()
-    loan = accept_offer(session=session, application_id=application.id, now=context.now,
-                        user_id=current_actor().id, timezone=context.timezone)
+    loan = accept_offer(
+        session=session,
+        application_id=application.id,
+        now=context.now,
+        user_id=current_actor().id,
+        timezone=context.timezone,
+    )
     session.commit()
     return jsonify(AcceptResultSchema().dump({"loan_id": loan.id})), 201
