@@ -250,3 +250,29 @@ class JobRunFactory(BaseFactory):
     job = "ageing"
     as_of = date(2026, 2, 6)
     status = JobStatus.SUCCEEDED
+
+
+class IncentiveProgrammeFactory(BaseFactory):
+    class Meta:
+        model = m.IncentiveProgramme
+
+    code = factory.Sequence(lambda n: f"PROG{n}")
+    name = "Local phones for freelancers"
+    sponsor = "Ministry of IT"
+    valid_from = date(2026, 1, 1)
+    valid_to = date(2026, 12, 31)
+    markup_discount_bp = 500
+    subsidy_per_loan = Decimal("1500.00")
+
+
+class LoanIncentiveFactory(BaseFactory):
+    class Meta:
+        model = m.LoanIncentive
+        exclude = ("programme",)
+
+    programme = factory.LazyFunction(lambda: IncentiveProgrammeFactory())
+    loan_id = factory.LazyFunction(lambda: LoanFactory().id)
+    programme_id = factory.LazyAttribute(lambda o: o.programme.id)
+    programme_code = factory.LazyAttribute(lambda o: o.programme.code)
+    programme_version = 1
+    subsidy = Decimal("1500.00")

@@ -159,12 +159,15 @@ def build_batch(terms: BatchTerms) -> BatchSchedules:
 
 def _signatures(terms: BatchTerms) -> tuple[np.ndarray, list[DateKey]]:
     """Return each calendar's accrual signature and one calendar per signature."""
+    longest = int(terms.tenor.max()) if len(terms.tenor) else 1
     signatures: dict[tuple, int] = {}
     representative: list[DateKey] = []
     of_calendar = np.empty(len(terms.calendars), dtype=np.int64)
     for c, key in enumerate(terms.calendars):
-        # Regular 30/360 calendars of one frequency accrue alike, whatever their dates.
-        signature = ("regular", key.frequency) if make_plan(key, 1).regular else ("dated", c)
+        # Calendars whose periods accrue alike share a group whatever their dates: every
+        # regular 30/360 one of a frequency, and e.g. every weekly actual/365 one.
+        plan = make_plan(key, longest)
+        signature = (key.frequency, plan.regular, plan.periods)
         if signature not in signatures:
             signatures[signature] = len(signatures)
             representative.append(key)

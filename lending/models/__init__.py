@@ -2,6 +2,7 @@
 
 from lending.models.applications import Applicant, Application, Decision
 from lending.models.devices import DeviceModel, DeviceTac, Manufacturer
+from lending.models.incentives import IncentiveProgramme, LoanIncentive
 from lending.models.loans import Fee, Instalment, Loan
 from lending.models.ops import AuditEvent, JobRun, OutboxMessage
 from lending.models.payments import Payment, PaymentAllocation
