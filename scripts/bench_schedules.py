@@ -33,18 +33,23 @@ from lending.finance.schedule import build_schedule  # noqa: E402
 from lending.finance.terms import LoanTerms  # noqa: E402
 
 FREQUENCIES = (Frequency.MONTHLY, Frequency.FORTNIGHTLY, Frequency.WEEKLY)
-AMORTIZATION_FREQUENCY = {Frequency.MONTHLY: PaymentFrequency.MONTHLY,
-                          Frequency.FORTNIGHTLY: PaymentFrequency.BIWEEKLY,
-                          Frequency.WEEKLY: PaymentFrequency.WEEKLY}
+AMORTIZATION_FREQUENCY = {
+    Frequency.MONTHLY: PaymentFrequency.MONTHLY,
+    Frequency.FORTNIGHTLY: PaymentFrequency.BIWEEKLY,
+    Frequency.WEEKLY: PaymentFrequency.WEEKLY,
+}
 
 
 def generate(count: int, seed: int) -> BatchTerms:
     """Return a mixed portfolio: PKR 10,000-400,000, 3-24 instalments, 0-45%, every method."""
     rng = np.random.default_rng(seed)
     # 28 disbursement days x 3 frequencies x 2 day counts: 168 distinct calendars.
-    calendars = tuple(DateKey(date(2025, 3, 1) + timedelta(days=d), None, f, dc, False)
-                      for d in range(28) for f in FREQUENCIES
-                      for dc in (DayCount.D30_360, DayCount.ACTUAL_365))
+    calendars = tuple(
+        DateKey(date(2025, 3, 1) + timedelta(days=d), None, f, dc, False)
+        for d in range(28)
+        for f in FREQUENCIES
+        for dc in (DayCount.D30_360, DayCount.ACTUAL_365)
+    )
     day = rng.integers(0, 28, count)
     frequency = rng.choice(3, count, p=[0.6, 0.2, 0.2])
     actual = (rng.random(count) < 0.1).astype(np.int64)  # one loan in ten is actual/365
@@ -67,6 +72,7 @@ def time_batch(terms: BatchTerms, repeat: int) -> tuple[float, float, object]:
     del result  # the warm runs reuse memory the first run touched (a fresh VM page is slow)
     best = float("inf")
     for _ in range(repeat):
+        result = None  # free the previous run's schedules before building the next
         start = time.perf_counter()
         result = build_batch(terms)
         best = min(best, time.perf_counter() - start)
@@ -75,9 +81,15 @@ def time_batch(terms: BatchTerms, repeat: int) -> tuple[float, float, object]:
 
 def baseline_inputs(terms: BatchTerms, count: int) -> list[tuple[float, float, int, Frequency]]:
     """Return (principal, annual rate, tenor, frequency) floats for the first count loans."""
-    return [(int(terms.financed[i]) / 100, int(terms.rate_bp[i]) / 10_000,
-             int(terms.tenor[i]), terms.calendars[terms.calendar[i]].frequency)
-            for i in range(count)]
+    return [
+        (
+            int(terms.financed[i]) / 100,
+            int(terms.rate_bp[i]) / 10_000,
+            int(terms.tenor[i]),
+            terms.calendars[terms.calendar[i]].frequency,
+        )
+        for i in range(count)
+    ]
 
 
 def time_amortization(loans) -> float:
@@ -109,12 +121,18 @@ def _numpy_financial_loop(loans) -> None:
 def loan_terms(terms: BatchTerms, i: int) -> LoanTerms:
     """Return loan i of the batch as one-loan-engine terms."""
     key = terms.calendars[terms.calendar[i]]
-    return LoanTerms(principal=Decimal(int(terms.financed[i])) / 100,
-                     annual_rate=Decimal(int(terms.rate_bp[i])) / 100,
-                     tenor=int(terms.tenor[i]), start=key.start, first_due=key.first_due,
-                     method=METHODS[terms.method[i]], frequency=key.frequency,
-                     day_count=key.day_count, roll_holidays=key.roll_holidays,
-                     rounding=Decimal("1") if terms.unit[i] == 100 else Decimal("0.01"))
+    return LoanTerms(
+        principal=Decimal(int(terms.financed[i])) / 100,
+        annual_rate=Decimal(int(terms.rate_bp[i])) / 100,
+        tenor=int(terms.tenor[i]),
+        start=key.start,
+        first_due=key.first_due,
+        method=METHODS[terms.method[i]],
+        frequency=key.frequency,
+        day_count=key.day_count,
+        roll_holidays=key.roll_holidays,
+        rounding=Decimal("1") if terms.unit[i] == 100 else Decimal("0.01"),
+    )
 
 
 def differing_cells(terms: BatchTerms, batch, sample: np.ndarray) -> tuple[int, int]:
@@ -123,15 +141,50 @@ def differing_cells(terms: BatchTerms, batch, sample: np.ndarray) -> tuple[int, 
     for i in sample.tolist():
         rows = batch.rows(i)
         schedule = build_schedule(loan_terms(terms, i))
-        one = [(r.n, r.due_date, to_paisa(r.principal), to_paisa(r.profit), to_paisa(r.total),
-                to_paisa(r.balance_after)) for r in schedule.instalments]
+        one = [
+            (
+                r.n,
+                r.due_date,
+                to_paisa(r.principal),
+                to_paisa(r.profit),
+                to_paisa(r.total),
+                to_paisa(r.balance_after),
+            )
+            for r in schedule.instalments
+        ]
         for mine, theirs in zip(rows, one, strict=True):
             differing += sum(a != b for a, b in zip(mine[1:], theirs[1:], strict=True))
             compared += 5
     return differing, compared
 
 
+def report_baselines(terms: BatchTerms, count: int, batch_rate: float) -> None:
+    """Time both per-loan baselines on the first count loans and print the ratios."""
+    loans = baseline_inputs(terms, count)
+    time_amortization(loans[:200]), time_numpy_financial(loans[:200])  # warm-up
+    amortization_rate = count / time_amortization(loans)
+    numpy_rate = count / time_numpy_financial(loans)
+    print(
+        f"amortization pkg:   {amortization_rate:14,.0f} loans/s  (timed on {count:,} loans, "
+        f"extrapolated per loan; annuity schedules only)"
+    )
+    print(
+        f"numpy-financial:    {numpy_rate:14,.0f} loans/s  (per-loan loop timed on "
+        f"{count:,} loans, extrapolated per loan)"
+    )
+    versus_amortization, versus_numpy = batch_rate / amortization_rate, batch_rate / numpy_rate
+    print(
+        f"batch / amortization:    {versus_amortization:8.1f}x  (target >= 50x: "
+        f"{'met' if versus_amortization >= 50 else 'NOT met'})"
+    )
+    print(
+        f"batch / numpy-financial: {versus_numpy:8.1f}x  (target >= 100x: "
+        f"{'met' if versus_numpy >= 100 else 'NOT met'})"
+    )
+
+
 def main() -> int:
+    """Run the benchmark; return 1 if the batch differs from the one-loan engine."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--loans", type=int, default=1_000_000)
     parser.add_argument("--baseline-loans", type=int, default=20_000)
@@ -141,33 +194,27 @@ def main() -> int:
     args = parser.parse_args()
     terms = generate(args.loans, args.seed)
     cells = int(terms.tenor.sum())
-    print(f"loans: {args.loans:,} ({cells:,} instalments; tenors 3-24, PKR 10,000-400,000, "
-          f"0-45%, reducing/flat/equal_principal, monthly/fortnightly/weekly, "
-          f"30/360 and actual/365, rupee and paisa rounding)")
+    print(
+        f"loans: {args.loans:,} ({cells:,} instalments; tenors 3-24, PKR 10,000-400,000, "
+        f"0-45%, reducing/flat/equal_principal, monthly/fortnightly/weekly, "
+        f"30/360 and actual/365, rupee and paisa rounding)"
+    )
     cold, best, batch = time_batch(terms, args.repeat)
     batch_rate = args.loans / best
-    print(f"batch engine:       {batch_rate:14,.0f} loans/s  (best of {args.repeat} warm runs "
-          f"{best:.3f} s; cold first run {cold:.3f} s = {args.loans / cold:,.0f} loans/s)")
-    count = min(args.baseline_loans, args.loans)
-    loans = baseline_inputs(terms, count)
-    time_amortization(loans[:200]), time_numpy_financial(loans[:200])  # warm-up
-    amortization_rate = count / time_amortization(loans)
-    numpy_rate = count / time_numpy_financial(loans)
-    print(f"amortization pkg:   {amortization_rate:14,.0f} loans/s  (timed on {count:,} loans, "
-          f"extrapolated per loan; annuity schedules only)")
-    print(f"numpy-financial:    {numpy_rate:14,.0f} loans/s  (per-loan loop timed on "
-          f"{count:,} loans, extrapolated per loan)")
-    versus_amortization, versus_numpy = batch_rate / amortization_rate, batch_rate / numpy_rate
-    print(f"batch / amortization:    {versus_amortization:8.1f}x  (target >= 50x: "
-          f"{'met' if versus_amortization >= 50 else 'NOT met'})")
-    print(f"batch / numpy-financial: {versus_numpy:8.1f}x  (target >= 100x: "
-          f"{'met' if versus_numpy >= 100 else 'NOT met'})")
+    print(
+        f"batch engine:       {batch_rate:14,.0f} loans/s  (best of {args.repeat} warm runs "
+        f"{best:.3f} s; cold first run {cold:.3f} s = {args.loans / cold:,.0f} loans/s)"
+    )
+    report_baselines(terms, min(args.baseline_loans, args.loans), batch_rate)
     sample = np.random.default_rng(args.seed + 1).choice(
-        args.loans, min(args.sample, args.loans), replace=False)
+        args.loans, min(args.sample, args.loans), replace=False
+    )
     start = time.perf_counter()
     differing, compared = differing_cells(terms, batch, sample)
-    print(f"exactness: {differing} differing cells of {compared:,} compared on {len(sample):,} "
-          f"random loans against the one-loan engine ({time.perf_counter() - start:.1f} s)")
+    print(
+        f"exactness: {differing} differing cells of {compared:,} compared on {len(sample):,} "
+        f"random loans against the one-loan engine ({time.perf_counter() - start:.1f} s)"
+    )
     return 1 if differing else 0
 
 

@@ -16,6 +16,19 @@ Entry points:
 - late_fees.late_fee(rule, overdue, due_date, on, islamic) -> LateFee(amount, charity).
 - batch.build_batch(BatchTerms) -> BatchSchedules: many loans at once in int64 paisa, equal
   to build_schedule to the paisa.
+
+Decisions (each explained where it is made):
+- The `fee` of a schedule row is always 0.00: a processing fee is financed (in principal,
+  earning profit) or paid up front (a finance charge at time zero: in the APR and
+  total_payable, not in the rows). LoanState keeps per-instalment fees for servicing fees.
+- With roll_holidays, a due date on a Sunday (Pakistan's weekly holiday) or a Pakistani
+  public holiday (the `holidays` package) moves to the next day that is neither; profit
+  still accrues to the unrolled date, so a roll never changes an amount (dates.py, plan.py).
+- Murabaha (islamic=True) prices like its method, then the sale price and profit are
+  fixed; early settlement rebates future profit and charges the current instalment's profit
+  pro rata to elapsed days; late fees are flagged charity (allocation.py, late_fees.py).
+- An overpayment prepays principal of the next instalments; only settlement in full
+  drops future profit (allocation.py).
 """
 
 from lending.finance.allocation import (

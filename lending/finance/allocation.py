@@ -27,6 +27,7 @@ from lending.finance.enums import Part
 from lending.finance.errors import AllocationError
 from lending.finance.kernel import days_period, div_half_up, period_profit
 from lending.finance.money import ZERO, to_money, to_paisa
+from lending.finance.schedule import Schedule
 
 __all__ = [
     "Allocation",
@@ -277,7 +278,7 @@ def overdue(state: LoanState, on: date) -> tuple[Decimal, int]:
     return to_money(sum(sum(d.amounts.values()) for d in late)), (on - oldest.due_date).days
 
 
-def state_from_schedule(schedule, islamic: bool | None = None) -> LoanState:
+def state_from_schedule(schedule: Schedule, islamic: bool | None = None) -> LoanState:
     """Return the unpaid LoanState of a freshly built Schedule."""
     terms = schedule.terms
     rows = tuple(

@@ -166,8 +166,12 @@ def _check(advances, payments, unit_period) -> UnitPeriod:
             errors.setdefault(name, []).append("must have an amount above 0")
         elif any(not isinstance(f.amount, Decimal) or f.amount < 0 for f in flows):
             errors.setdefault(name, []).append("every amount must be a Decimal of 0 or more")
-    if advances and payments and min(p.on for p in payments) < min(a.on for a in advances):
-        errors.setdefault("payments", []).append("must not come before the first advance")
+    if advances and payments:
+        first_advance = min(a.on for a in advances)
+        if min(p.on for p in payments) < first_advance:
+            errors.setdefault("payments", []).append("must not come before the first advance")
+        elif max(p.on for p in payments) == first_advance:
+            errors.setdefault("payments", []).append("must end after the first advance")
     if unit is UnitPeriod.SINGLE and (len(advances) != 1 or len(payments) != 1):
         errors.setdefault("unit_period", []).append("single needs one advance and one payment")
     if not errors and sum(p.amount for p in payments) < sum(a.amount for a in advances) / 2:

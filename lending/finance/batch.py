@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
+from itertools import pairwise
 
 import numpy as np
 
@@ -20,6 +21,7 @@ from lending.finance.batch_steps import RATE_BITS, Group, Part, run_group
 from lending.finance.enums import Method
 from lending.finance.errors import TermsError
 from lending.finance.plan import DateKey, make_plan
+from lending.finance.schedule import date_key
 from lending.finance.terms import MAX_PRINCIPAL, MAX_TENOR, LoanTerms
 
 METHODS = tuple(Method)  # method codes are indexes into this tuple
@@ -47,8 +49,6 @@ class BatchTerms:
     @classmethod
     def from_terms(cls, terms: Sequence[LoanTerms]) -> "BatchTerms":
         """Return the columns of already validated LoanTerms."""
-        from lending.finance.schedule import date_key
-
         keys: dict[DateKey, int] = {}
         calendar = [keys.setdefault(date_key(t), len(keys)) for t in terms]
 
@@ -178,35 +178,34 @@ def _signatures(terms: BatchTerms) -> tuple[np.ndarray, list[DateKey]]:
 def _layout(terms: BatchTerms) -> tuple[np.ndarray, list[Part]]:
     """Return the loan order (group, then tenor descending) and the groups in it."""
     of_calendar, representative = _signatures(terms)
-    count = len(representative)
-    group = (terms.method * count + of_calendar[terms.calendar]) * 2 + (terms.unit == 100)
+    signature = terms.method * len(representative) + of_calendar[terms.calendar]
+    group = signature * 2 + (terms.unit == 100)
     key = group * _SPAN + (MAX_TENOR - terms.tenor)
     sizes = np.bincount(key) if len(key) else np.zeros(0, dtype=np.int64)
     if len(sizes) <= 2**16:
         key = key.astype(np.uint16)  # a stable sort of 16-bit keys is a radix sort
     order = np.argsort(key, kind="stable")
+    return order, _parts(sizes, representative)
+
+
+def _parts(sizes: np.ndarray, representative: list[DateKey]) -> list[Part]:
+    """Return the groups of the sorted order from the loan count of every sort key."""
     present = np.flatnonzero(sizes)
     if not len(present):
-        return order, []
+        return []
     group_of = present // _SPAN
-    cuts = np.flatnonzero(np.diff(group_of)) + 1
+    edges = [0, *(np.flatnonzero(np.diff(group_of)) + 1).tolist(), len(present)]
     parts, start = [], 0
-    for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), len(present)], strict=True):
-        code = int(group_of[lo])
-        signature, rupee = divmod(code, 2)
-        method, signature = divmod(signature, count)
-        tenors = MAX_TENOR - present[lo:hi] % _SPAN
-        plan = make_plan(representative[signature], int(tenors[0]))
+    for lo, hi in pairwise(edges):
+        signature, rupee = divmod(int(group_of[lo]), 2)
+        method, signature = divmod(signature, len(representative))
+        key = representative[signature]
+        tenors = MAX_TENOR - present[lo:hi] % _SPAN  # descending: the sort key is reversed
+        counts = sizes[present[lo:hi]]
+        plan = make_plan(key, int(tenors[0]))
+        unit = 100 if rupee else 1
         parts.append(
-            Part(
-                start,
-                METHODS[method],
-                100 if rupee else 1,
-                plan,
-                representative[signature].frequency.per_year,
-                tenors,
-                sizes[present[lo:hi]],
-            )
+            Part(start, METHODS[method], unit, plan, key.frequency.per_year, tenors, counts)
         )
-        start += int(sizes[present[lo:hi]].sum())
-    return order, parts
+        start += int(counts.sum())
+    return parts

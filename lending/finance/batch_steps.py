@@ -92,7 +92,8 @@ def _settle(cols: _Columns, k: int, owed: np.ndarray, clip: bool = True) -> None
     """Keep period k's principal within [0, owed]; last instalments take all that is owed."""
     part = cols.principal[k]
     if clip:
-        np.clip(part, 0, owed, out=part)
+        np.maximum(part, 0, out=part)  # two ufuncs run faster than np.clip's mixed bounds
+        np.minimum(part, owed, out=part)
     ending = cols.running[k + 1]
     part[ending:] = owed[ending:]
     owed -= part

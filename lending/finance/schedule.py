@@ -168,33 +168,18 @@ def _equal_principal(terms: LoanTerms, plan: Plan) -> Rows:
 
 
 def _assemble(terms: LoanTerms, plan: Plan, rows: Rows) -> Schedule:
-    balance, instalments = terms.financed_paisa, []
-    for k, (part, charge) in enumerate(zip(rows.principal, rows.profit, strict=True)):
-        balance -= part
-        instalments.append(
-            Instalment(
-                k + 1,
-                plan.due[k],
-                to_money(part),
-                to_money(charge),
-                ZERO,
-                to_money(part + charge),
-                to_money(balance),
-            )
-        )
+    instalments = _instalments(terms, plan, rows)
     upfront = 0 if terms.fee_financed else terms.fee_paisa
     repaid = sum(rows.principal) + sum(rows.profit)
-    if terms.method is Method.EQUAL_PRINCIPAL:
-        level = rows.principal[0] + rows.profit[0]
-    else:
-        level = rows.level
+    first = rows.principal[0] + rows.profit[0]
+    level = first if terms.method is Method.EQUAL_PRINCIPAL else rows.level
     advances = [CashFlow(to_money(terms.advanced_paisa), terms.start)]
     payments = [CashFlow(row.total, row.due_date) for row in instalments]
     return Schedule(
         terms=terms,
         financed_amount=to_money(terms.financed_paisa),
         instalment_amount=to_money(level),
-        instalments=tuple(instalments),
+        instalments=instalments,
         total_profit=to_money(sum(rows.profit)),
         total_fees=to_money(terms.fee_paisa),
         total_payable=to_money(repaid + upfront),
@@ -202,3 +187,16 @@ def _assemble(terms: LoanTerms, plan: Plan, rows: Rows) -> Schedule:
         amount_advanced=to_money(terms.advanced_paisa),
         upfront_fee=to_money(upfront),
     )
+
+
+def _instalments(terms: LoanTerms, plan: Plan, rows: Rows) -> tuple[Instalment, ...]:
+    balance, instalments = terms.financed_paisa, []
+    for k, (part, charge) in enumerate(zip(rows.principal, rows.profit, strict=True)):
+        balance -= part
+        total = to_money(part + charge)
+        instalments.append(
+            Instalment(
+                k + 1, plan.due[k], to_money(part), to_money(charge), ZERO, total, to_money(balance)
+            )
+        )
+    return tuple(instalments)

@@ -18,7 +18,7 @@ def register_commands(group: click.Group, app_free_only: bool = False) -> None:
     group.add_command(scorecard, "scorecard")
     if app_free_only:
         return
-    for command in (db_group, seed, users_group, tokens_group):
+    for command in (db_group, seed, users_group, tokens_group, devices_group):
         group.add_command(command)
 
 
@@ -147,3 +147,20 @@ def tokens_revoke(email: str) -> None:
         if user is None:
             raise click.UsageError(f"no user with e-mail {email}")
         click.echo(f"revoked {revoke_tokens(session, user=user)} token(s)")
+
+
+devices_group = AppGroup("devices", help="The device registry.")
+
+
+@devices_group.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+def devices_import(csv_file) -> None:
+    """Import manufacturers, models and TACs from CSV; bad rows are reported and skipped."""
+    from lending.services.registry import import_devices
+
+    with session_scope(get_engine()) as session:
+        report = import_devices(session, csv_file.read())
+    for line in report.lines():
+        click.echo(line)
+    if report.errors:
+        raise SystemExit(1)

@@ -28,4 +28,6 @@ __all__ = [
     "ApiToken",
     "Retailer",
     "User",
+    "IncentiveProgramme",
+    "LoanIncentive",
 ]

@@ -12,10 +12,10 @@ from lending.finance.schedule import Schedule, build_schedule
 from lending.models import Applicant, Application, Decision, Loan, Product
 from lending.models.enums import ApplicationStatus, DecisionKind, LoanStatus
 from lending.schemas.offers import offer_document
-from lending.scoring.decision import DecisionResult, decide
+from lending.scoring.decision import DecisionResult, DecisionStatus, decide
 from lending.scoring.facts import BureauReport, CreditFacts, Policy
 from lending.scoring.scorecard import Scorecard, Thresholds
-from lending.services import audit
+from lending.services import audit, incentives
 from lending.services.bureau import fetch_report
 from lending.services.catalogue import Device, active_product, loan_terms, lookup_device
 
@@ -53,16 +53,33 @@ def submit_application(
     product = active_product(session, data["product_code"])
     applicant = upsert_applicant(session, data["applicant"])
     device = lookup_device(session, data["device"]["imei"])
-    principal = data["device"]["price"] - data["down_payment"]
-    schedule = build_schedule(
-        loan_terms(product, principal=principal, tenor=data["tenor"], start=context.business_date)
-    )
+    # Ask the bureau before taking any programme's budget: its row lock is held to commit.
     bureau = fetch_report(context.bureau_url, applicant.cnic, context.bureau_timeout)
-    facts = credit_facts(session, data, applicant, device, schedule, bureau, context)
-    result = decide(facts, product_policy(product), context.scorecard, context.thresholds)
-    application = _record(
-        session, data, origin, product, applicant, device, schedule, result, context
+    granted = incentives.reserve(
+        session,
+        incentives.eligible_programmes(
+            session, device=device, price=data["device"]["price"], on=context.business_date
+        ),
     )
+    benefits = incentives.benefits_of(incentives.tags_for(device, granted))
+    schedule = build_schedule(
+        loan_terms(
+            product,
+            principal=data["device"]["price"] - data["down_payment"],
+            tenor=data["tenor"],
+            start=context.business_date,
+            annual_rate=benefits.rate(product.annual_rate),
+        )
+    )
+    facts = credit_facts(session, data, applicant, device, schedule, bureau, context)
+    result = decide(facts, product_policy(product, benefits), context.scorecard, context.thresholds)
+    if result.status == DecisionStatus.DECLINED and granted:
+        incentives.release(session, granted)  # a declined application claims no budget
+        granted = []
+    assessment = Assessment(
+        product, applicant, device, schedule, result, incentives.tags_for(device, granted)
+    )
+    application = _record(session, data, origin, assessment, context)
     _record_decision(session, application, result, bureau, origin.user_id)
     return application
 
@@ -137,10 +154,10 @@ def tenor_months(schedule: Schedule) -> Decimal:
     return (Decimal(len(schedule.instalments)) * 12 / per_year).quantize(Decimal("0.1"))
 
 
-def product_policy(product: Product) -> Policy:
-    """The eligibility limits a product sets."""
+def product_policy(product: Product, benefits: incentives.Benefits) -> Policy:
+    """The eligibility limits a product sets, with a programme's lower down payment."""
     return Policy(
-        min_down_payment_pct=product.min_down_payment_pct,
+        min_down_payment_pct=benefits.down_payment_pct(product.min_down_payment_pct),
         min_price=product.min_price,
         max_price=product.max_price,
         allowed_tenors=tuple(product.tenors),
@@ -160,29 +177,42 @@ def _stored_dbr(result: DecisionResult) -> Decimal | None:
     return None if result.dbr_pct is None else min(result.dbr_pct, Decimal("99999.99"))
 
 
-def _record(session, data, origin, product, applicant, device, schedule, result, context):
-    status = ApplicationStatus(str(result.status))
+@dataclass(frozen=True)
+class Assessment:
+    """Everything decided about one application before it is written."""
+
+    product: Product
+    applicant: Applicant
+    device: Device
+    schedule: Schedule
+    result: DecisionResult
+    tags: list
+
+
+def _record(session, data: dict, origin: Origin, a: Assessment, context) -> Application:
+    status = ApplicationStatus(str(a.result.status))
     application = Application(
         retailer_id=origin.retailer_id,
         created_by_id=origin.user_id,
-        applicant_id=applicant.id,
-        product_id=product.id,
-        product_version=product.version,
+        applicant_id=a.applicant.id,
+        product_id=a.product.id,
+        product_version=a.product.version,
         monthly_income=data["applicant"]["monthly_income"],
         monthly_obligations=data["applicant"]["monthly_obligations"],
         employment_type=data["applicant"]["employment_type"],
-        imei=device.imei,
-        device_model_id=device.model.id if device.model else None,
+        imei=a.device.imei,
+        device_model_id=a.device.model.id if a.device.model else None,
         device_price=data["device"]["price"],
         down_payment=data["down_payment"],
         tenor=data["tenor"],
         status=status,
-        score=result.score,
-        dbr_pct=_stored_dbr(result),
-        reasons=_reasons(result),
-        offer=offer_document(schedule),
+        score=a.result.score,
+        dbr_pct=_stored_dbr(a.result),
+        reasons=_reasons(a.result),
+        offer=offer_document(a.schedule),
+        incentive_tags=a.tags,
         offer_expires_at=(
-            context.now + timedelta(days=product.offer_valid_days)
+            context.now + timedelta(days=a.product.offer_valid_days)
             if status == ApplicationStatus.APPROVED
             else None
         ),

@@ -9,10 +9,18 @@ from sqlmodel import Session, select
 
 from lending.errors import Conflict, InvalidInput, OfferExpired
 from lending.finance.schedule import build_schedule
-from lending.models import Application, Decision, Fee, Instalment, Loan, Product
+from lending.models import (
+    Application,
+    Decision,
+    Fee,
+    Instalment,
+    Loan,
+    LoanIncentive,
+    Product,
+)
 from lending.models.enums import ApplicationStatus, DecisionKind, FeeKind
 from lending.schemas.offers import offer_document
-from lending.services import audit
+from lending.services import audit, incentives
 from lending.services.catalogue import loan_terms
 
 
@@ -99,10 +107,18 @@ def accept_offer(
 def _book(session, application: Application, product: Product, now, timezone) -> Loan:
     disbursed_on = now.astimezone(ZoneInfo(timezone)).date()
     principal = application.device_price - application.down_payment
+    rate = incentives.benefits_of(application.incentive_tags or []).rate(product.annual_rate)
     schedule = build_schedule(
-        loan_terms(product, principal=principal, tenor=application.tenor, start=disbursed_on)
+        loan_terms(
+            product,
+            principal=principal,
+            tenor=application.tenor,
+            start=disbursed_on,
+            annual_rate=rate,
+        )
     )
-    application.offer = offer_document(schedule)  # the booked schedule is the one disclosed
+    # Re-dated from the booking day; a regular first period keeps the disclosed amounts.
+    application.offer = offer_document(schedule)
     rows = schedule.instalments
     loan = Loan(
         application_id=application.id,
@@ -115,7 +131,7 @@ def _book(session, application: Application, product: Product, now, timezone) ->
         frequency=product.frequency,
         day_count=product.day_count,
         islamic=product.islamic,
-        annual_rate=product.annual_rate,
+        annual_rate=rate,
         device_price=application.device_price,
         down_payment=application.down_payment,
         principal=schedule.financed_amount,
@@ -146,6 +162,7 @@ def _book(session, application: Application, product: Product, now, timezone) ->
             for r in rows
         ]
     )
+    _tag_loan(session, loan, application.incentive_tags or [])
     if schedule.total_fees > Decimal("0"):
         session.add(
             Fee(
@@ -157,3 +174,20 @@ def _book(session, application: Application, product: Product, now, timezone) ->
             )
         )
     return loan
+
+
+def _tag_loan(session: Session, loan: Loan, tags: list[dict]) -> None:
+    # The application's snapshot, not the programme's current terms: history never moves.
+    for tag in tags:
+        if tag.get("kind") == "programme":
+            session.add(
+                LoanIncentive(
+                    loan_id=loan.id,
+                    programme_id=tag["programme_id"],
+                    programme_code=tag["code"],
+                    programme_version=tag["version"],
+                    manufacturer_id=tag.get("manufacturer_id"),
+                    markup_discount_bp=tag["markup_discount_bp"],
+                    subsidy=Decimal(tag["subsidy"]),
+                )
+            )

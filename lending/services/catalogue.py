@@ -54,11 +54,13 @@ def processing_fee(product: Product, principal: Decimal) -> Decimal:
     return percent + product.processing_fee_fixed
 
 
-def loan_terms(product: Product, *, principal: Decimal, tenor: int, start) -> LoanTerms:
-    """The finance engine's terms for a principal under a product, from `start`."""
+def loan_terms(
+    product: Product, *, principal: Decimal, tenor: int, start, annual_rate: Decimal | None = None
+) -> LoanTerms:
+    """The finance engine's terms for a principal under a product (or a discounted rate)."""
     return LoanTerms(
         principal=principal,
-        annual_rate=product.annual_rate,
+        annual_rate=product.annual_rate if annual_rate is None else annual_rate,
         tenor=tenor,
         start=start,
         method=product.method,

@@ -1,6 +1,5 @@
 """Reference data (products, device registry) and demo data; both idempotent."""
 
-import csv
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -9,18 +8,10 @@ from importlib import resources
 from argon2 import PasswordHasher
 from sqlmodel import Session, select
 
-from lending.models import (
-    ApiToken,
-    Applicant,
-    DeviceModel,
-    DeviceTac,
-    Manufacturer,
-    Product,
-    Retailer,
-    User,
-)
+from lending.models import ApiToken, Applicant, IncentiveProgramme, Product, Retailer, User
 from lending.models.enums import Role
 from lending.security import token_digest
+from lending.services.registry import import_devices
 from lending.services.users import create_user, issue_token
 
 PRODUCTS = [
@@ -102,49 +93,29 @@ DEMO_LOGINS = [
 
 def seed_reference(session: Session) -> dict[str, int]:
     """Insert the products and the device registry that are missing; return what was added."""
-    added = {"products": 0, "manufacturers": 0, "device models": 0, "TACs": 0}
+    added = {"products": 0}
     for spec in PRODUCTS:
         if session.exec(select(Product).where(Product.code == spec["code"])).first() is None:
             session.add(Product(**spec))
             added["products"] += 1
-    with resources.files("lending.data").joinpath("device_registry.csv").open() as handle:
-        for row in csv.DictReader(handle):
-            _seed_device(session, row, added)
+    registry = resources.files("lending.data").joinpath("device_registry.csv").read_text()
+    added["TACs"] = import_devices(session, registry).tacs_added
+    added["programmes"] = _seed_programmes(session)
     session.flush()
     return added
 
 
-def _seed_device(session: Session, row: dict, added: dict) -> None:
-    maker = session.exec(
-        select(Manufacturer).where(Manufacturer.name == row["manufacturer"])
-    ).first()
-    if maker is None:
-        maker = Manufacturer(
-            name=row["manufacturer"],
-            brands=row["brands"].replace(";", ", "),
-            assembled_in_pk=row["assembled_in_pk"] == "true",
-            assembler=row["assembler"],
-            authorisation_ref=row["authorisation_ref"],
-        )
-        session.add(maker)
-        session.flush()
-        added["manufacturers"] += 1
-    model = session.exec(
-        select(DeviceModel).where(
-            DeviceModel.manufacturer_id == maker.id, DeviceModel.name == row["model"]
-        )
-    ).first()
-    if model is None:
-        model = DeviceModel(
-            manufacturer_id=maker.id, name=row["model"], list_price=Decimal(row["list_price"])
-        )
-        session.add(model)
-        session.flush()
-        added["device models"] += 1
-    for tac in row["tacs"].split(";"):
-        if session.get(DeviceTac, tac) is None:
-            session.add(DeviceTac(tac=tac, device_model_id=model.id))
-            added["TACs"] += 1
+def _seed_programmes(session: Session) -> int:
+    if session.exec(select(IncentiveProgramme)).first() is not None:
+        return 0
+    session.add(IncentiveProgramme(
+        code="DPL-2026", name="Digital Pakistan: locally assembled phones",
+        sponsor="Ministry of IT & Telecom (demo)", valid_from=date(2026, 1, 1),
+        valid_to=date(2027, 6, 30), local_only=True, max_device_price=Decimal("150000"),
+        markup_discount_bp=600, min_down_payment_pct=Decimal("15"),
+        subsidy_per_loan=Decimal("2000"), budget_count=50_000,
+    ))
+    return 1
 
 
 def seed_demo(session: Session, hasher: PasswordHasher) -> list[DemoLogin]:

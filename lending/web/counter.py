@@ -9,12 +9,12 @@ from lending.errors import InvalidInput, LendingError
 from lending.finance.errors import TermsError
 from lending.models import Applicant, Application, Loan, Product
 from lending.models.enums import EmploymentType, Role
+from lending.schemas import flatten_errors
 from lending.schemas.applications import ApplicationInputSchema
 from lending.services.applications import Origin, submit_application
 from lending.services.booking import accept_offer
 from lending.web.access import current_actor, owned, role_required
 from lending.web.context import decision_context
-from lending.web.errors import flatten_errors
 from lending.web.retailer import bp
 
 

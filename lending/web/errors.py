@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from lending.errors import InvalidInput, LendingError
 from lending.finance.errors import TermsError
+from lending.schemas import flatten_errors
 
 
 def _wants_json() -> bool:
@@ -22,19 +23,6 @@ def _answer(status: int, code: str, message: str, errors: dict | None = None):
     if status == 401 and _wants_json():
         return response, status, {"WWW-Authenticate": 'Bearer realm="lending"'}
     return response, status
-
-
-def flatten_errors(messages: dict | list, prefix: str = "") -> dict[str, list[str]]:
-    """Turn marshmallow's nested messages into {"applicant.cnic": [...]}: one key per field."""
-    if isinstance(messages, list):
-        return {prefix or "_schema": [str(m) for m in messages]}
-    flat: dict[str, list[str]] = {}
-    for key, value in messages.items():
-        name = str(key) if not prefix else f"{prefix}.{key}"
-        if key == "_schema" and prefix:
-            name = prefix
-        flat.update(flatten_errors(value, name))
-    return flat
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -16,6 +16,7 @@ from lending.schemas.applications import (
 from lending.schemas.catalogue import DeviceModelSchema, ProductSchema
 from lending.schemas.fields import CNIC, IMEI, Money, PakistaniMobile
 from lending.schemas.quote import OfferSchema
+from lending.schemas.registry import ClaimsReportSchema, DeviceLookupSchema
 
 bp = Blueprint("openapi", __name__)
 
@@ -27,6 +28,8 @@ SCHEMAS = {
     "UnderwriterDecision": UnderwriterDecisionSchema,
     "AcceptResult": AcceptResultSchema,
     "Offer": OfferSchema,
+    "DeviceLookup": DeviceLookupSchema,
+    "ClaimsReport": ClaimsReportSchema,
 }
 
 ERROR = {

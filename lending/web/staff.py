@@ -9,11 +9,11 @@ from lending.db import get_session
 from lending.errors import LendingError
 from lending.models import Applicant, Application, Decision, DeviceModel, Product, Retailer
 from lending.models.enums import ApplicationStatus, Role
+from lending.schemas import flatten_errors
 from lending.schemas.applications import UnderwriterDecisionSchema
 from lending.services.booking import underwriter_decision
 from lending.web.access import current_actor, owned, role_required
 from lending.web.context import utcnow
-from lending.web.errors import flatten_errors
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 PAGE_SIZE = 25

@@ -130,7 +130,7 @@ def test_bad_payments_and_waterfalls_are_refused():
         Waterfall(parts=(Part.PROFIT, Part.PRINCIPAL))
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(any_terms(), st.integers(-30, 1500), st.integers(0, 3))
 def test_paying_the_payoff_quote_on_its_date_closes_the_loan(terms, day, late):
     state = state_from_schedule(build_schedule(terms))
@@ -147,7 +147,7 @@ def test_paying_the_payoff_quote_on_its_date_closes_the_loan(terms, day, late):
     assert quote.total == quote.principal + quote.profit + quote.fees + quote.late_fees
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     any_terms(),
     st.lists(st.tuples(st.integers(0, 400), st.integers(0, 5_000_000)), min_size=1, max_size=6),

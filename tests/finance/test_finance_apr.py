@@ -211,6 +211,8 @@ def test_regular_payments_match_an_independent_irr(amount, count, markup, per_mo
         ),
         (advance("100", date(2024, 1, 1)), advance("-5", date(2024, 2, 1)), "month", "payments"),
         (advance("100", date(2024, 2, 1)), advance("110", date(2024, 1, 1)), "month", "payments"),
+        (advance("100", date(2024, 2, 1)), advance("110", date(2024, 2, 1)), "single", "payments"),
+        (advance("100", date(2024, 2, 1)), advance("10", date(2024, 3, 1)), "month", "payments"),
         (
             advance("100", date(2024, 1, 1)) * 2,
             advance("210", date(2024, 2, 1)),

@@ -41,7 +41,7 @@ def assert_same(loans: list[LoanTerms]) -> None:
         assert batch.rows(i) == one_loan_rows(terms), terms
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(any_terms(), min_size=1, max_size=25))
 def test_batch_equals_one_loan_engine_on_any_terms(loans):
     assert_same(loans)

@@ -42,4 +42,10 @@ def bp_view():
     return current_app.view_functions.get(request.endpoint) if request.endpoint else None
 
 
-from lending.web.api import applications, catalogue, quote  # noqa: E402,F401  (routes on bp)
+from lending.web.api import (  # noqa: E402,F401  (the routes register on bp)
+    applications,
+    catalogue,
+    devices,
+    quote,
+    reports,
+)

@@ -1,0 +1,71 @@
+"""Staff reports: the monthly incentive claims."""
+
+from flask import Response, jsonify, request
+
+from lending.db import get_session
+from lending.models.enums import Role
+from lending.schemas.registry import ClaimsQuerySchema
+from lending.services.claims import claims_report, to_csv, totals
+from lending.web.access import role_required
+from lending.web.api import bp
+
+
+def claims_document(month: str, lines) -> dict:
+    """The claims report as JSON: amounts as strings with two decimals."""
+    total = totals(lines)
+    return {
+        "month": month,
+        "lines": [
+            {
+                "programme": x.programme_code,
+                "programme_name": x.programme_name,
+                "sponsor": x.sponsor,
+                "manufacturer": x.manufacturer,
+                "loans": x.loans,
+                "financed_amount": f"{x.financed_amount:.2f}",
+                "subsidy": f"{x.subsidy:.2f}",
+                "imeis": x.imeis,
+            }
+            for x in lines
+        ],
+        "totals": {
+            "loans": total["loans"],
+            "financed_amount": f"{total['financed_amount']:.2f}",
+            "subsidy": f"{total['subsidy']:.2f}",
+        },
+    }
+
+
+@bp.get("/reports/incentive-claims")
+@role_required(Role.ADMIN, Role.UNDERWRITER)
+def incentive_claims():
+    """Per programme and manufacturer: loans booked in the month, financed amount, subsidy.
+    ---
+    get:
+      summary: Monthly incentive claims (JSON, or CSV with format=csv)
+      security: [{bearerAuth: []}]
+      parameters:
+        - {in: query, name: month, required: true, schema: {type: string, example: "2026-11"}}
+        - {in: query, name: format, schema: {type: string, enum: [json, csv]}}
+      responses:
+        200:
+          content:
+            application/json:
+              schema: ClaimsReport
+            text/csv:
+              schema: {type: string}
+        401: {$ref: '#/components/responses/Unauthorized'}
+        403: {$ref: '#/components/responses/Forbidden'}
+        422: {$ref: '#/components/responses/Invalid'}
+    """
+    args = ClaimsQuerySchema().load(request.args)
+    lines = claims_report(get_session(), args["month"])
+    if args["format"] == "csv":
+        return Response(
+            to_csv(args["month"], lines),
+            mimetype="text/csv",
+            headers={
+                "Content-Disposition": f'attachment; filename="incentive-claims-{args["month"]}.csv"'
+            },
+        )
+    return jsonify(claims_document(args["month"], lines))
