@@ -276,3 +276,23 @@ class LoanIncentiveFactory(BaseFactory):
     programme_code = factory.LazyAttribute(lambda o: o.programme.code)
     programme_version = 1
     subsidy = Decimal("1500.00")
+
+
+class DisbursementFactory(BaseFactory):
+    class Meta:
+        model = m.Disbursement
+        exclude = ("loan",)
+
+    loan = factory.LazyFunction(lambda: LoanFactory())
+    loan_id = factory.LazyAttribute(lambda o: o.loan.id)
+    retailer_id = factory.LazyAttribute(lambda o: o.loan.retailer_id)
+    amount = Decimal("41249.00")
+
+
+class ActivationCodeFactory(BaseFactory):
+    class Meta:
+        model = m.ActivationCode
+
+    applicant_id = factory.LazyFunction(lambda: ApplicantFactory().id)
+    code_hash = "0" * 64
+    expires_at = factory.LazyFunction(lambda: datetime.now(UTC) + timedelta(minutes=10))

@@ -7,6 +7,7 @@ from lending.models.loans import Fee, Instalment, Loan
 from lending.models.ops import AuditEvent, JobRun, OutboxMessage
 from lending.models.payments import Payment, PaymentAllocation
 from lending.models.products import Product
+from lending.models.servicing import ActivationCode, Disbursement
 from lending.models.users import ApiToken, Retailer, User
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "Payment",
     "PaymentAllocation",
     "Product",
+    "ActivationCode",
+    "Disbursement",
     "ApiToken",
     "Retailer",
     "User",

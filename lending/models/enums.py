@@ -103,3 +103,19 @@ class JobStatus(StrEnum):
 class Language(StrEnum):
     ENGLISH = "en"
     URDU = "ur"
+
+
+class DisbursementStatus(StrEnum):
+    RECORDED = "recorded"
+    REVERSED = "reversed"
+
+
+class InstalmentStatus(StrEnum):
+    """How an instalment stands for the borrower on a given day."""
+
+    PAID = "paid"
+    PARTLY_PAID = "partly_paid"
+    DUE = "due"
+    OVERDUE = "overdue"
+    SETTLED = "settled"  # closed by an early settlement, its unearned profit waived
+    CANCELLED = "cancelled"  # the loan was cancelled in its cooling-off period

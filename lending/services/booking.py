@@ -22,6 +22,7 @@ from lending.models.enums import ApplicationStatus, DecisionKind, FeeKind
 from lending.schemas.offers import offer_document
 from lending.services import audit, incentives
 from lending.services.catalogue import loan_terms
+from lending.services.lifecycle import record_disbursement
 
 
 def _locked(session: Session, application_id: int) -> Application:
@@ -89,6 +90,7 @@ def accept_offer(
         raise OfferExpired()
     product = session.get(Product, application.product_id)
     loan = _book(session, application, product, now, timezone)
+    record_disbursement(session, loan=loan)  # the shop is paid in the same transaction
     application.status = ApplicationStatus.ACCEPTED
     audit.record(
         session,

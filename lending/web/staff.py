@@ -92,3 +92,6 @@ def _detail(application: Application, errors: dict):
         else None,
         values=request.form,
     )
+
+
+from lending.web import staff_incentives  # noqa: E402,F401  (its routes register on bp)

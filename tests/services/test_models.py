@@ -110,6 +110,10 @@ FACTORIES = [
     f.OutboxMessageFactory,
     f.AuditEventFactory,
     f.JobRunFactory,
+    f.IncentiveProgrammeFactory,
+    f.LoanIncentiveFactory,
+    f.DisbursementFactory,
+    f.ActivationCodeFactory,
 ]
 
 

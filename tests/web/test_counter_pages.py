@@ -9,7 +9,7 @@ from lending.models import Applicant, Application, Loan
 from lending.models.enums import Role
 from tests import factories as f
 from tests.conftest import csrf_token
-from tests.web.test_applications_api import NOW
+from tests.web.helpers import NOW
 
 FORM = {
     "applicant.cnic": "35202-1234567-3",

@@ -46,6 +46,8 @@ from lending.web.api import (  # noqa: E402,F401  (the routes register on bp)
     applications,
     catalogue,
     devices,
+    loans,
+    payments,
     quote,
     reports,
 )

@@ -65,7 +65,7 @@ def incentive_claims():
             to_csv(args["month"], lines),
             mimetype="text/csv",
             headers={
-                "Content-Disposition": f'attachment; filename="incentive-claims-{args["month"]}.csv"'
+                "Content-Disposition": f"attachment; filename=incentive-claims-{args['month']}.csv"
             },
         )
     return jsonify(claims_document(args["month"], lines))
