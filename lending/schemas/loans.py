@@ -65,3 +65,19 @@ class CancelResultSchema(Schema):
     loan_id = fields.Integer(attribute="id")
     status = fields.String()
     closed_on = fields.Date()
+
+
+def servicing_schemas() -> dict:
+    """The schemas of the servicing routes, by the names their docstrings use."""
+    from lending.schemas import payments as p
+
+    return {
+        "LoanDocument": LoanDocumentSchema,
+        "CancelResult": CancelResultSchema,
+        "PaymentInput": p.PaymentInputSchema,
+        "WebhookPayment": p.WebhookPaymentSchema,
+        "PaymentResult": p.PaymentResultSchema,
+        "ReversalInput": p.ReversalInputSchema,
+        "ReversalResult": p.ReversalResultSchema,
+        "Payoff": p.PayoffSchema,
+    }

@@ -31,6 +31,11 @@ def pct(rate: Decimal | str | None) -> str:
     return f"{Decimal(rate).quantize(Decimal('0.01'))}%"
 
 
+def basis_points(bp: int | None) -> str:
+    """Basis points as percentage points: 600 -> "6.00%"."""
+    return "—" if bp is None else pct(Decimal(bp) / 100)
+
+
 def local_time(moment) -> str:
     """A timestamp in the business time zone (Pakistan Standard Time by default)."""
     if moment is None:
@@ -50,4 +55,5 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["pkr"] = pkr
     app.jinja_env.filters["pct"] = pct
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["bp"] = basis_points
     app.jinja_env.filters["mask_cnic"] = mask_cnic

@@ -15,6 +15,7 @@ from lending.schemas.applications import (
 )
 from lending.schemas.catalogue import DeviceModelSchema, ProductSchema
 from lending.schemas.fields import CNIC, IMEI, Money, PakistaniMobile
+from lending.schemas.loans import servicing_schemas
 from lending.schemas.quote import OfferSchema
 from lending.schemas.registry import ClaimsReportSchema, DeviceLookupSchema
 
@@ -30,6 +31,7 @@ SCHEMAS = {
     "Offer": OfferSchema,
     "DeviceLookup": DeviceLookupSchema,
     "ClaimsReport": ClaimsReportSchema,
+    **servicing_schemas(),
 }
 
 ERROR = {

@@ -78,3 +78,14 @@ def test_quote_refuses_bad_input_with_field_errors(session, client):
     assert tenor.json == {"errors": {"tenor": ["This product offers 3, 6, 12 instalments."]}}
     unknown = client.get("/api/v1/quote?amount=40000&tenor=6&product_code=NOPE")
     assert unknown.status_code == 422
+
+
+def test_quote_terms_the_engine_refuses_are_422_on_amount(session, client):
+    from lending.services.seed import seed_reference
+
+    seed_reference(session)
+    session.commit()
+    # The engine prices at most PKR 10,000,000: a larger amount is the caller's field error.
+    response = client.get("/api/v1/quote?amount=20000000&tenor=6&product_code=QIST-FLAT")
+    assert response.status_code == 422
+    assert list(response.json["errors"]) == ["amount"]

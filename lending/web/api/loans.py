@@ -1,5 +1,7 @@
 """Loans in the API: the loan document, the payoff quote, cancellation in cooling-off."""
 
+from dataclasses import asdict
+
 from flask import current_app, jsonify, request
 
 from lending.db import get_session
@@ -61,7 +63,7 @@ def get_payoff(loan: Loan):
     """
     as_of = PayoffQuerySchema().load(request.args)["as_of"] or business_date()
     quote = quote_payoff(session=get_session(), loan=loan, as_of=as_of)
-    return jsonify(PayoffSchema().dump({"loan_id": loan.id, **quote.__dict__}))
+    return jsonify(PayoffSchema().dump({"loan_id": loan.id, **asdict(quote)}))
 
 
 @bp.post("/loans/<int:loan_id>/cancel")

@@ -190,4 +190,3 @@ def reverse(payment_id: int):
     )
     session.commit()
     return jsonify(document)
-

@@ -4,6 +4,7 @@ from flask import jsonify, request
 
 from lending.db import get_session
 from lending.errors import InvalidInput
+from lending.finance.errors import TermsError
 from lending.finance.schedule import build_schedule
 from lending.schemas.offers import offer_document
 from lending.schemas.quote_query import QuoteQuerySchema
@@ -36,7 +37,14 @@ def quote():
     if args["tenor"] not in product.tenors:
         offered = ", ".join(str(t) for t in product.tenors)
         raise InvalidInput({"tenor": [f"This product offers {offered} instalments."]})
-    schedule = build_schedule(
-        loan_terms(product, principal=args["amount"], tenor=args["tenor"], start=business_date())
-    )
+    try:
+        schedule = build_schedule(
+            loan_terms(
+                product, principal=args["amount"], tenor=args["tenor"], start=business_date()
+            )
+        )
+    except TermsError as exc:  # the engine names the principal; the caller sent an amount
+        raise InvalidInput(
+            {("amount" if k == "principal" else k): v for k, v in exc.errors.items()}
+        ) from None
     return jsonify({"product_code": product.code, **offer_document(schedule)})
