@@ -2,6 +2,7 @@
 
 import os
 import uuid
+from pathlib import Path
 
 from flask import Flask, g, request
 from flask_babel import Babel
@@ -65,11 +66,14 @@ def select_locale() -> str:
 
 def register_extensions(app: Flask) -> None:
     """CSRF on every form, Flask-Login sessions, Flask-Babel."""
+    from lending.i18n import compile_catalogues
     from lending.web.auth import login_manager
     from lending.web.filters import register_filters
 
     csrf.init_app(app)
     login_manager.init_app(app)
+    compiled = compile_catalogues(Path(app.instance_path) / "translations")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
     babel.init_app(app, locale_selector=select_locale)
     register_filters(app)
 
@@ -86,11 +90,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per audience; the API is token-authenticated and CSRF-exempt."""
-    from lending.web import auth, main, openapi, retailer, staff
+    from lending.web import auth, main, openapi, portal, retailer, staff
     from lending.web.api import bp as api_bp
 
     csrf.exempt(api_bp)
-    for bp in (main.bp, auth.bp, retailer.bp, staff.bp, api_bp, openapi.bp):
+    for bp in (main.bp, auth.bp, retailer.bp, staff.bp, portal.bp, api_bp, openapi.bp):
         app.register_blueprint(bp)
 
 

@@ -34,6 +34,9 @@ class Settings:
     score_refer: int = 560
     scorecard_path: str = ""
     bureau_timeout_seconds: float = 2.0
+    # Messages: the sender of e-mails, and the hours (business time zone) people are left alone.
+    mail_from: str = "Qist <noreply@qist.invalid>"
+    quiet_hours: str = "20:00-09:00"
 
     @property
     def testing(self) -> bool:

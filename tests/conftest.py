@@ -20,6 +20,7 @@ import lending.models  # noqa: F401
 from lending import create_app
 from lending.db import get_engine
 from lending.migrate import upgrade
+from lending.models.enums import Role
 
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -139,3 +140,20 @@ class Auth:
 @pytest.fixture
 def auth(client) -> Auth:
     return Auth(client)
+
+
+@pytest.fixture
+def setup(app, session):
+    """A shop with an agent and a token, the demo products and registry, a pinned clock."""
+    from lending.services.seed import seed_reference
+    from tests import factories as f
+    from tests.web.helpers import NOW
+
+    seed_reference(session)
+    session.commit()
+    agent = f.UserFactory(retailer=True)
+    f.ApiTokenFactory(user_id=agent.id, token="lnd_agent_token")
+    underwriter = f.UserFactory(role=Role.UNDERWRITER)
+    f.ApiTokenFactory(user_id=underwriter.id, token="lnd_underwriter_token")
+    app.extensions["lending.clock"] = lambda: NOW
+    return agent

@@ -103,6 +103,18 @@ class ProductFactory(BaseFactory):
     tenors = [3, 6, 12]
 
 
+class ProductVersionFactory(BaseFactory):
+    class Meta:
+        model = m.ProductVersion
+
+    product_id = factory.LazyFunction(lambda: ProductFactory().id)
+    version = 2  # a product made by ProductFactory already has the snapshot of version 1
+    name = "Test product"
+    method = "reducing"
+    annual_rate = Decimal("36")
+    tenors = [3, 6, 12]
+
+
 class ManufacturerFactory(BaseFactory):
     class Meta:
         model = m.Manufacturer
@@ -296,3 +308,35 @@ class ActivationCodeFactory(BaseFactory):
     applicant_id = factory.LazyFunction(lambda: ApplicantFactory().id)
     code_hash = "0" * 64
     expires_at = factory.LazyFunction(lambda: datetime.now(UTC) + timedelta(minutes=10))
+
+
+class PaymentReceiptFactory(BaseFactory):
+    class Meta:
+        model = m.PaymentReceipt
+
+    loan_id = factory.LazyFunction(lambda: LoanFactory().id)
+    channel = PaymentChannel.EASYPAISA
+    reference = factory.Sequence(lambda n: f"EP{n:010d}")
+    amount = Decimal("4145.00")
+    paid_at = factory.LazyFunction(lambda: datetime(2026, 2, 5, 10, 0, tzinfo=UTC))
+
+
+class LoanSnapshotFactory(BaseFactory):
+    class Meta:
+        model = m.LoanSnapshot
+
+    loan_id = factory.LazyFunction(lambda: LoanFactory().id)
+    as_of = date(2026, 2, 28)
+    days_past_due = 0
+    bucket = "current"
+    outstanding_principal = Decimal("38249.00")
+
+
+class JobBatchFactory(BaseFactory):
+    class Meta:
+        model = m.JobBatch
+
+    job = "ageing"
+    as_of = date(2026, 2, 28)
+    lo = 1
+    hi = 2000

@@ -18,7 +18,11 @@ def register_commands(group: click.Group, app_free_only: bool = False) -> None:
     group.add_command(scorecard, "scorecard")
     if app_free_only:
         return
-    for command in (db_group, seed, users_group, tokens_group, devices_group):
+    from lending.jobs.nightly import nightly, outbox_group, payments_group
+    from lending.jobs.scheduler import scheduler
+
+    for command in (db_group, seed, users_group, tokens_group, devices_group, nightly,
+                    outbox_group, payments_group, scheduler):
         group.add_command(command)
 
 

@@ -4,9 +4,10 @@ from lending.models.applications import Applicant, Application, Decision
 from lending.models.devices import DeviceModel, DeviceTac, Manufacturer
 from lending.models.incentives import IncentiveProgramme, LoanIncentive
 from lending.models.loans import Fee, Instalment, Loan
+from lending.models.nightly import JobBatch, LoanSnapshot, PaymentReceipt
 from lending.models.ops import AuditEvent, JobRun, OutboxMessage
 from lending.models.payments import Payment, PaymentAllocation
-from lending.models.products import Product
+from lending.models.products import Product, ProductVersion
 from lending.models.servicing import ActivationCode, Disbursement
 from lending.models.users import ApiToken, Retailer, User
 
@@ -26,6 +27,7 @@ __all__ = [
     "Payment",
     "PaymentAllocation",
     "Product",
+    "ProductVersion",
     "ActivationCode",
     "Disbursement",
     "ApiToken",
@@ -33,4 +35,7 @@ __all__ = [
     "User",
     "IncentiveProgramme",
     "LoanIncentive",
+    "LoanSnapshot",
+    "JobBatch",
+    "PaymentReceipt",
 ]

@@ -90,8 +90,10 @@ class OutboxChannel(StrEnum):
 
 class OutboxStatus(StrEnum):
     PENDING = "pending"
+    SENDING = "sending"  # claimed: never sent again automatically (at most once)
     SENT = "sent"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # no longer true when its turn came (a lock for a loan now cured)
 
 
 class JobStatus(StrEnum):
@@ -119,3 +121,15 @@ class InstalmentStatus(StrEnum):
     OVERDUE = "overdue"
     SETTLED = "settled"  # closed by an early settlement, its unearned profit waived
     CANCELLED = "cancelled"  # the loan was cancelled in its cooling-off period
+
+
+class ReceiptStatus(StrEnum):
+    RECEIVED = "received"
+    POSTED = "posted"
+    REJECTED = "rejected"
+
+
+class DeviceSignal(StrEnum):
+    LOCK = "lock"
+    UNLOCK = "unlock"
+    RELEASE = "release"

@@ -53,6 +53,7 @@ class Loan(SQLModel, table=True):
     classification: Classification = enum_field(Classification, default=Classification.REGULAR)
     aged_on: date | None = Field(default=None)
     device_locked: bool = Field(default=False)
+    device_released: bool = Field(default=False)
     cooling_off_until: datetime | None = timestamp()
     closed_on: date | None = Field(default=None)
     incentive_tags: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)

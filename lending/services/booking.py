@@ -16,13 +16,14 @@ from lending.models import (
     Instalment,
     Loan,
     LoanIncentive,
-    Product,
+    ProductVersion,
 )
 from lending.models.enums import ApplicationStatus, DecisionKind, FeeKind
 from lending.schemas.offers import offer_document
 from lending.services import audit, incentives
 from lending.services.catalogue import loan_terms
 from lending.services.lifecycle import record_disbursement
+from lending.services.products import terms_for_application
 
 
 def _locked(session: Session, application_id: int) -> Application:
@@ -52,7 +53,7 @@ def underwriter_decision(
     before = {"status": str(application.status)}
     application.status = status
     if status == ApplicationStatus.APPROVED:
-        product = session.get(Product, application.product_id)
+        product = terms_for_application(session, application)
         application.offer_expires_at = now + timedelta(days=product.offer_valid_days)
     session.add(
         Decision(
@@ -88,7 +89,7 @@ def accept_offer(
         raise Conflict(f"Only an approved offer can be accepted; this one is {application.status}.")
     if application.offer_expires_at is None or application.offer_expires_at <= now:
         raise OfferExpired()
-    product = session.get(Product, application.product_id)
+    product = terms_for_application(session, application)  # the version the offer was made under
     loan = _book(session, application, product, now, timezone)
     record_disbursement(session, loan=loan)  # the shop is paid in the same transaction
     application.status = ApplicationStatus.ACCEPTED
@@ -106,7 +107,7 @@ def accept_offer(
     return loan
 
 
-def _book(session, application: Application, product: Product, now, timezone) -> Loan:
+def _book(session, application: Application, product: ProductVersion, now, timezone) -> Loan:
     disbursed_on = now.astimezone(ZoneInfo(timezone)).date()
     principal = application.device_price - application.down_payment
     rate = incentives.benefits_of(application.incentive_tags or []).rate(product.annual_rate)
@@ -126,7 +127,7 @@ def _book(session, application: Application, product: Product, now, timezone) ->
         application_id=application.id,
         applicant_id=application.applicant_id,
         retailer_id=application.retailer_id,
-        product_id=product.id,
+        product_id=application.product_id,
         product_version=application.product_version,
         imei=application.imei,
         method=product.method,

@@ -103,6 +103,13 @@ def cancel_in_cooling_off(
     return loan
 
 
+def cancellable(session: Session, loan: Loan, now: datetime) -> bool:
+    """Whether the borrower may still cancel: active, in cooling-off, nothing paid."""
+    ends = loan.cooling_off_until
+    in_time = ends is not None and now < ends
+    return loan.status == LoanStatus.ACTIVE and in_time and not _posted_payments(session, loan.id)
+
+
 def _posted_payments(session: Session, loan_id: int) -> int:
     return session.exec(
         select(func.count())

@@ -35,6 +35,8 @@ def landing_for(user: User) -> str:
         return url_for("retailer.new_application")
     if user.role in (Role.UNDERWRITER, Role.ADMIN):
         return url_for("staff.referrals")
+    if user.role == Role.BORROWER:
+        return url_for("portal.loans")
     return url_for("main.index")
 
 

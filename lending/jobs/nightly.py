@@ -1,0 +1,107 @@
+"""`lending nightly`, `lending outbox deliver`, `lending payments import`: thin commands."""
+
+import sys
+from datetime import UTC, date, datetime, time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+from lending.db import get_engine
+
+
+def delivery_config(settings):
+    """The outbox's delivery settings from the app's settings."""
+    from lending.services.outbox import Delivery
+
+    start, _, end = settings.quiet_hours.partition("-")
+    return Delivery(
+        smtp_url=settings.smtp_url, mail_from=settings.mail_from,
+        sms_gateway_url=settings.sms_gateway_url, device_webhook_url=settings.device_webhook_url,
+        device_webhook_secret=settings.device_webhook_secret, timezone=settings.timezone,
+        quiet_start=time.fromisoformat(start.strip()), quiet_end=time.fromisoformat(end.strip()))
+
+
+def nightly_config(settings):
+    """The nightly run's settings from the app's settings."""
+    from lending.services.nightly.runner import NightlyConfig
+
+    return NightlyConfig(timezone=settings.timezone,
+                         device_webhook_url=settings.device_webhook_url)
+
+
+class Progress:
+    """A click progress bar per step, on a terminal only."""
+
+    def __init__(self, total: int):
+        self.total = total
+
+    def __call__(self, step: str):
+        if not sys.stdout.isatty() or not self.total:
+            return None
+        bar = click.progressbar(length=self.total, label=f"{step:<15}")
+        bar.__enter__()
+        seen = {"n": 0}
+
+        def advance(_last_id: int) -> None:
+            seen["n"] += 1
+            bar.update(1)
+
+        return advance
+
+
+@click.command("nightly")
+@click.option("--as-of", "as_of", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="The business date (Asia/Karachi) to run for.")
+@click.option("--workers", default=1, show_default=True,
+              help="Processes for the ageing step (PostgreSQL: FOR UPDATE SKIP LOCKED).")
+@with_appcontext
+def nightly(as_of: datetime, workers: int) -> None:
+    """Run every nightly step for a date (and any dates missed before it), safely repeatable."""
+    from lending.services.nightly.runner import run_nightly
+
+    settings = current_app.extensions["lending.settings"]
+    config = nightly_config(settings)
+    if workers > 1:
+        from dataclasses import replace
+
+        config = replace(config, workers=workers, database_url=settings.database_url)
+    for result in run_nightly(get_engine(), as_of.date(), config):
+        day = result.pop("as_of")
+        click.echo(f"nightly {day}")
+        for step, counts in result.items():
+            click.echo(f"  {step:<15} " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+outbox_group = AppGroup("outbox", help="The message outbox.")
+
+
+@outbox_group.command("deliver")
+def outbox_deliver() -> None:
+    """Send what is due in the outbox now (never people inside quiet hours)."""
+    from lending.services.outbox import deliver
+
+    config = delivery_config(current_app.extensions["lending.settings"])
+    counts = deliver(get_engine(), now=datetime.now(UTC), config=config)
+    click.echo("outbox: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+payments_group = AppGroup("payments", help="Payments received outside the API.")
+
+
+@payments_group.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+def payments_import(csv_file) -> None:
+    """Load a wallet or bank settlement file; the nightly run posts its payments."""
+    from lending.db import session_scope
+    from lending.services.receipts import import_receipts
+
+    with session_scope(get_engine()) as session:
+        report = import_receipts(session, csv_file.read())
+    for line in report.lines():
+        click.echo(line)
+    if report.errors:
+        raise SystemExit(1)
+
+
+__all__ = ["date", "nightly", "outbox_group", "payments_group"]

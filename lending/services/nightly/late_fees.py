@@ -1,0 +1,66 @@
+"""Late fees: once per overdue instalment after the product's grace days (charity if Islamic)."""
+
+from datetime import date
+
+from sqlalchemy import and_, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from lending.finance.late_fees import LateFeeRule, late_fee
+from lending.models import Fee, Instalment, Loan, Product
+from lending.models.enums import FeeKind, LoanStatus
+from lending.services import audit
+from lending.services.nightly.batches import id_ranges
+from lending.services.nightly.sqlx import unpaid
+
+
+def charge(engine: Engine, as_of: date, progress=None) -> dict:
+    """Charge every late fee due by `as_of` that is not charged yet."""
+    counts = {"fees": 0, "charity": 0}
+    overdue = and_(Loan.status == LoanStatus.ACTIVE, Loan.days_past_due > 0)
+    for lo, hi in id_ranges(engine, overdue):
+        with Session(engine) as session, session.begin():
+            for fee in charge_range(session, as_of, lo, hi):
+                counts["fees"] += 1
+                counts["charity"] += fee.charity
+        if progress:
+            progress(hi)
+    return counts
+
+
+def charge_range(session: Session, as_of: date, lo: int, hi: int) -> list[Fee]:
+    """Late fees for the unpaid, uncharged instalments of a key range of loans."""
+    charged = select(Fee.id).where(Fee.instalment_id == Instalment.id, Fee.kind == FeeKind.LATE)
+    rows = session.execute(
+        select(Instalment, Loan.islamic, Product)
+        .join(Loan, Loan.id == Instalment.loan_id).join(Product, Product.id == Loan.product_id)
+        .where(Loan.id >= lo, Loan.id <= hi, Loan.status == LoanStatus.ACTIVE,
+               Instalment.due_date < as_of, unpaid(), ~charged.exists())
+        .order_by(Instalment.loan_id, Instalment.n)
+    ).all()
+    fees = [fee for row in rows if (fee := _fee(row, as_of)) is not None]
+    session.add_all(fees)
+    session.flush()
+    for fee in fees:
+        audit.record(session, action="fee.charged", object_type="loans",
+                     object_id=str(fee.loan_id), after={"instalment_id": fee.instalment_id,
+                                                        "amount": str(fee.amount),
+                                                        "charity": fee.charity})
+    return fees
+
+
+def rule_of(product: Product) -> LateFeeRule:
+    """The product's late-fee rule."""
+    return LateFeeRule(fixed=product.late_fee_fixed, percent=product.late_fee_pct,
+                       cap=product.late_fee_cap, grace_days=product.grace_days)
+
+
+def _fee(row, as_of: date) -> Fee | None:
+    instalment, islamic, product = row
+    overdue = instalment.total - instalment.paid_principal - instalment.paid_profit \
+        - instalment.paid_fee
+    charge = late_fee(rule_of(product), overdue, instalment.due_date, as_of, islamic)
+    if charge.amount <= 0:
+        return None
+    return Fee(loan_id=instalment.loan_id, instalment_id=instalment.id, kind=FeeKind.LATE,
+               amount=charge.amount, charity=charge.charity, assessed_on=as_of)

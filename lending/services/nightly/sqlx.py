@@ -1,0 +1,45 @@
+"""SQL pieces that differ between SQLite and PostgreSQL, and the DPD-to-bucket rules."""
+
+from datetime import date
+
+from sqlalchemy import Integer, case, cast, func, literal
+from sqlalchemy.sql.elements import ColumnElement
+
+from lending.models import Instalment
+from lending.models.enums import Bucket, Classification
+
+# (lowest DPD, bucket) and (lowest DPD, class), highest first: the one table both SQL and
+# Python read, so the nightly UPDATE and the pages never disagree.
+BUCKETS = ((91, Bucket.DPD_90_PLUS), (61, Bucket.DPD_61_90), (31, Bucket.DPD_31_60),
+           (1, Bucket.DPD_1_30), (0, Bucket.CURRENT))
+CLASSES = ((180, Classification.LOSS), (90, Classification.DOUBTFUL),
+           (30, Classification.SUBSTANDARD), (5, Classification.WATCH),
+           (0, Classification.REGULAR))
+
+
+def bucket_of(dpd: int) -> Bucket:
+    """The delinquency bucket of a number of days past due."""
+    return next(b for low, b in BUCKETS if dpd >= low)
+
+
+def class_of(dpd: int) -> Classification:
+    """The microfinance classification (watch 5-29, substandard 30-89, ...)."""
+    return next(c for low, c in CLASSES if dpd >= low)
+
+
+def banded(dpd: ColumnElement, table) -> ColumnElement:
+    """A CASE expression mapping DPD to a band value, from one of the tables above."""
+    return case(*[(dpd >= low, literal(str(value))) for low, value in table[:-1]],
+                else_=literal(str(table[-1][1])))
+
+
+def days_between(dialect: str, later: date, earlier: ColumnElement) -> ColumnElement:
+    """Whole days from `earlier` (a date column) to `later`, in the dialect's arithmetic."""
+    if dialect == "sqlite":
+        return cast(func.julianday(later.isoformat()) - func.julianday(earlier), Integer)
+    return literal(later) - earlier
+
+
+def unpaid(i=Instalment) -> ColumnElement:
+    """An instalment not yet paid in full (late fees are separate rows)."""
+    return i.paid_principal + i.paid_profit + i.paid_fee < i.total

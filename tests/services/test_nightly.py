@@ -1,0 +1,213 @@
+"""The nightly run: ageing, late fees, reminders, device signals, closing; safe to repeat."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import delete, update
+from sqlmodel import func, select
+
+from lending.db import get_engine
+from lending.models import Fee, JobRun, Loan, LoanSnapshot, OutboxMessage, PaymentReceipt
+from lending.models.enums import Bucket, Classification, FeeKind, LoanStatus
+from lending.services.nightly import late_fees
+from lending.services.nightly.runner import NightlyConfig, run_nightly
+from lending.services.receipts import import_receipts
+from tests import factories as f
+from tests.web.helpers import AGENT, body, post
+
+CONFIG = NightlyConfig(device_webhook_url="http://127.0.0.1:9/devices")
+
+
+@pytest.fixture
+def loans(setup, session, client):
+    """Three loans booked on 2026-11-28, first instalments due 2026-12-28: two conventional
+    (one of a borrower with an e-mail address, writing in Urdu) and one Murabaha."""
+    specs = [
+        body(),
+        body(applicant__cnic="42101-7654321-9", applicant__email="sana@example.pk",
+             applicant__language="ur", device__imei=f.imei(283, "86711205")),
+        body(applicant__cnic="61101-1111111-1", device__imei=f.imei(330, "35846711"),
+             product_code="MURABAHA-12", tenor=6, down_payment="11000.00"),
+    ]
+    ids = []
+    for spec in specs:
+        doc = post(client, spec).json
+        assert doc["status"] == "approved", doc
+        ids.append(client.post(f"/api/v1/applications/{doc['id']}/accept",
+                               headers=AGENT).json["loan_id"])
+    return ids
+
+
+def night(app, day: date):
+    return run_nightly(get_engine(app), day, CONFIG)
+
+
+def count(session, model, *where) -> int:
+    session.expire_all()
+    return session.exec(select(func.count()).select_from(model).where(*where)).one()
+
+
+def pay(session, loan_id: int, amount: str, on: datetime, ref: str):
+    report = import_receipts(session, f"loan_id,amount,paid_at,channel,reference\n"
+                                      f"{loan_id},{amount},{on.isoformat()},jazzcash,{ref}\n")
+    assert report.added == 1, report.lines()
+    session.commit()
+
+
+def test_ageing_buckets_and_classification(app, session, loans):
+    night(app, date(2027, 1, 10))
+    session.expire_all()
+    loan = session.get(Loan, loans[0])
+    assert (loan.days_past_due, loan.bucket, loan.classification) == (
+        13, Bucket.DPD_1_30, Classification.WATCH)
+    night(app, date(2027, 3, 1))  # Dec 28, Jan 28 and Feb 28 unpaid: 63 days from Dec 28
+    session.expire_all()
+    loan = session.get(Loan, loans[0])
+    assert (loan.days_past_due, loan.bucket, loan.classification) == (
+        63, Bucket.DPD_61_90, Classification.SUBSTANDARD)
+
+
+def test_late_fee_once_per_overdue_instalment_after_grace(app, session, loans):
+    night(app, date(2026, 12, 31))  # three days of grace after Dec 28: no fee yet
+    assert count(session, Fee, Fee.kind == FeeKind.LATE) == 0
+    night(app, date(2027, 1, 1))
+    fees = session.exec(select(Fee).where(Fee.kind == FeeKind.LATE).order_by(Fee.loan_id)).all()
+    assert [(f.loan_id, f.amount, f.charity) for f in fees] == [
+        (loans[0], Decimal("500.00"), False), (loans[1], Decimal("500.00"), False),
+        (loans[2], Decimal("300.00"), True)]  # Murabaha: the charge goes to charity
+    night(app, date(2027, 1, 1))
+    night(app, date(2027, 1, 5))
+    assert count(session, Fee, Fee.kind == FeeKind.LATE) == 3
+
+
+def test_reminders_once_per_instalment_offset_and_channel_in_the_borrowers_language(
+    app, session, loans
+):
+    night(app, date(2026, 12, 25))  # three days before the first due date
+    messages = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert sorted(m.channel for m in messages) == ["email", "sms", "sms", "sms"]
+    urdu = next(m for m in messages if m.channel == "email")
+    assert urdu.recipient == "sana@example.pk" and "قسط" in urdu.body
+    english = next(m for m in messages if m.loan_id == loans[0])
+    assert "is due on 28 Dec 2026" in english.body and "Rs\u00a0" in english.body
+    night(app, date(2026, 12, 25))
+    assert count(session, OutboxMessage) == 4
+
+
+def test_lock_past_threshold_unlock_when_cured_release_when_paid(app, session, loans):
+    night(app, date(2027, 1, 27))  # 30 days past Dec 28: the threshold
+    locks = session.exec(select(OutboxMessage).where(OutboxMessage.subject == "lock")).all()
+    assert sorted(m.loan_id for m in locks) == sorted(loans)
+    assert locks[0].payload["event"] == "lock"
+    loan = session.get(Loan, loans[0])
+    owed = sum(i.total for i in _instalments(session, loan.id, 2)) + Decimal("500.00")
+    pay(session, loans[0], str(owed), datetime(2027, 1, 29, 6, tzinfo=UTC), "JC-CURE")
+    night(app, date(2027, 1, 29))
+    unlock = session.exec(select(OutboxMessage).where(OutboxMessage.subject == "unlock")).one()
+    assert unlock.loan_id == loans[0]
+    session.expire_all()
+    assert session.get(Loan, loans[0]).device_locked is False
+
+
+def _instalments(session, loan_id: int, upto: int):
+    from lending.models import Instalment
+
+    return session.exec(select(Instalment).where(Instalment.loan_id == loan_id,
+                                                 Instalment.n <= upto)).all()
+
+
+def test_a_borrower_whose_payment_arrived_is_never_locked(app, session, loans):
+    night(app, date(2027, 1, 26))
+    first = _instalments(session, loans[0], 1)[0]
+    # Paid the day before the threshold; the wallet reports it in the night's settlement file.
+    pay(session, loans[0], str(first.total + Decimal("500.00")),
+        datetime(2027, 1, 26, 12, tzinfo=UTC), "EP-1")
+    night(app, date(2027, 1, 27))
+    assert session.exec(select(PaymentReceipt)).one().status == "posted"
+    locked = {m.loan_id for m in session.exec(
+        select(OutboxMessage).where(OutboxMessage.subject == "lock"))}
+    assert loans[0] not in locked and loans[1] in locked
+
+
+def test_paid_in_full_is_closed_and_released(app, session, loans):
+    from lending.models import Instalment
+
+    items = session.exec(select(Instalment).where(Instalment.loan_id == loans[0])).all()
+    total = sum(i.total for i in items)
+    pay(session, loans[0], str(total), datetime(2026, 12, 1, 6, tzinfo=UTC), "JC-ALL")
+    night(app, date(2026, 12, 1))
+    session.expire_all()
+    assert session.get(Loan, loans[0]).status in (LoanStatus.CLOSED, LoanStatus.SETTLED)
+    release = session.exec(select(OutboxMessage).where(OutboxMessage.subject == "release")).one()
+    assert release.loan_id == loans[0]
+    night(app, date(2026, 12, 2))
+    assert count(session, OutboxMessage, OutboxMessage.subject == "release") == 1
+
+
+def test_each_step_is_a_job_run_and_missed_dates_are_caught_up_in_order(app, session, loans):
+    night(app, date(2026, 12, 1))
+    results = night(app, date(2026, 12, 4))
+    assert [r["as_of"] for r in results] == ["2026-12-02", "2026-12-03", "2026-12-04"]
+    runs = session.exec(select(JobRun).where(JobRun.as_of == date(2026, 12, 4))
+                        .order_by(JobRun.id)).all()
+    assert [r.job for r in runs] == ["nightly", "nightly.reconcile", "nightly.ageing",
+                                     "nightly.late_fees", "nightly.reminders",
+                                     "nightly.device_signals", "nightly.close"]
+    assert all(r.status == "succeeded" and r.duration_ms is not None for r in runs)
+    assert runs[2].counts["loans"] == 3
+
+
+def test_month_end_writes_snapshots_once(app, session, loans):
+    night(app, date(2026, 12, 31))
+    night(app, date(2026, 12, 31))
+    assert count(session, LoanSnapshot, LoanSnapshot.as_of == date(2026, 12, 31)) == 3
+
+
+def state(session) -> tuple:
+    """What a night leaves behind, for comparing runs."""
+    session.expire_all()
+    loans = session.exec(select(Loan.id, Loan.days_past_due, Loan.bucket, Loan.device_locked,
+                                Loan.status).order_by(Loan.id)).all()
+    fees = session.exec(select(Fee.instalment_id, Fee.amount, Fee.charity)
+                        .where(Fee.kind == FeeKind.LATE).order_by(Fee.instalment_id)).all()
+    outbox = session.exec(select(OutboxMessage.dedupe_key, OutboxMessage.body)
+                          .order_by(OutboxMessage.dedupe_key)).all()
+    return tuple(map(tuple, loans)), tuple(map(tuple, fees)), tuple(map(tuple, outbox))
+
+
+def undo_nights(session) -> None:
+    """Back to the state before any night (the loans are untouched by payments here)."""
+    session.exec(delete(Fee).where(Fee.kind == FeeKind.LATE))
+    session.exec(delete(OutboxMessage))
+    session.exec(delete(JobRun))
+    session.exec(update(Loan).values(days_past_due=0, bucket="current", aged_on=None,
+                                     classification="regular", device_locked=False))
+    session.commit()
+
+
+def test_a_run_killed_midway_and_run_again_ends_as_an_uninterrupted_run(
+    app, session, loans, monkeypatch
+):
+    day = date(2027, 1, 28)
+    night(app, day)
+    expected = state(session)
+    undo_nights(session)
+    real = late_fees.charge_range
+    calls = {"n": 0}
+
+    def dies_after_first_batch(*args, **kwargs):
+        calls["n"] += 1
+        real(*args, **kwargs)
+        raise KeyboardInterrupt("killed")  # after the batch's work, before its commit
+
+    monkeypatch.setattr(late_fees, "charge_range", dies_after_first_batch)
+    with pytest.raises(KeyboardInterrupt):
+        night(app, day)
+    monkeypatch.setattr(late_fees, "charge_range", real)
+    failed = session.exec(select(JobRun).where(JobRun.job == "nightly.late_fees")).one()
+    assert failed.status == "running"  # killed: never finished
+    night(app, day)
+    assert state(session) == expected
+    night(app, day)  # and once more: nothing changes
+    assert state(session) == expected
