@@ -57,7 +57,9 @@ def build_scheduler(engine: Engine, timezone: str, outbox_minutes: int, blocking
     kind = BlockingScheduler if blocking else BackgroundScheduler
     zone = ZoneInfo(timezone)
     scheduler = kind(
-        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)},
+        # Its own engine: the job store disposes of the engine it uses when it shuts down.
+        jobstores={"default": SQLAlchemyJobStore(
+            url=engine.url.render_as_string(hide_password=False), tablename=JOBS_TABLE)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600},
         timezone=zone,
     )

@@ -101,11 +101,12 @@ class ProductInputSchema(Schema):
     offer_valid_days = _whole(1, 60, load_default=7)
     active = fields.Boolean(load_default=True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def limits_in_order(self, data, **_kwargs):
         """The price range is a range and the late-fee cap is not below the fixed fee."""
         errors = {}
-        if data.get("min_price") and data.get("max_price") and data["max_price"] <= data["min_price"]:
+        low, high = data.get("min_price"), data.get("max_price")
+        if low is not None and high is not None and high <= low:
             errors["max_price"] = ["Must be more than the minimum price."]
         cap, fixed = data.get("late_fee_cap"), data.get("late_fee_fixed")
         if cap is not None and fixed is not None and cap < fixed:

@@ -69,6 +69,16 @@ def request_code(
         return None
     for old in _live_codes(session, applicant.id, now):
         old.expires_at = now  # only the newest code works
+    row = _send_code(session, applicant, now, secret)
+    audit.record(session, action="portal.code_sent", obj=applicant)
+    session.flush()
+    return row.id
+
+
+def _send_code(
+    session: Session, applicant: Applicant, now: datetime, secret: str
+) -> ActivationCode:
+    """Store a new code's digest and queue the code itself as an SMS."""
     code = f"{secrets.randbelow(1_000_000):06d}"
     row = ActivationCode(
         applicant_id=applicant.id,
@@ -86,9 +96,7 @@ def request_code(
             dedupe_key=f"activation:{row.id}",
         )
     )
-    audit.record(session, action="portal.code_sent", obj=applicant)
-    session.flush()
-    return row.id
+    return row
 
 
 def _has_loan(session: Session, applicant_id: int) -> bool:

@@ -84,23 +84,22 @@ def cancel_in_cooling_off(
         actor_id=user_id,
         on=business_day(now, timezone),
     )
-    refunded = _waive_processing_fee(session, loan, now)
-    disbursement = session.exec(select(Disbursement).where(Disbursement.loan_id == loan.id)).first()
-    if disbursement is not None:
-        disbursement.status = DisbursementStatus.REVERSED
-        disbursement.reversed_at = now
-    audit.record(
-        session,
-        action="loan.cancelled",
-        actor_id=user_id,
-        obj=loan,
-        detail={
-            "reclaim_from_retailer": str(disbursement.amount) if disbursement else "0.00",
-            "fee_refund": str(refunded),
-        },
-    )
+    detail = {
+        "reclaim_from_retailer": str(_reverse_disbursement(session, loan, now)),
+        "fee_refund": str(_waive_processing_fee(session, loan, now)),
+    }
+    audit.record(session, action="loan.cancelled", actor_id=user_id, obj=loan, detail=detail)
     session.flush()
     return loan
+
+
+def _reverse_disbursement(session: Session, loan: Loan, now: datetime) -> Decimal:
+    """Mark the shop's payment reversed (it is reclaimed); return its amount."""
+    disbursement = session.exec(select(Disbursement).where(Disbursement.loan_id == loan.id)).first()
+    if disbursement is None:
+        return ZERO
+    disbursement.status, disbursement.reversed_at = DisbursementStatus.REVERSED, now
+    return disbursement.amount
 
 
 def cancellable(session: Session, loan: Loan, now: datetime) -> bool:

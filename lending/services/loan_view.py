@@ -11,7 +11,13 @@ from lending.finance.allocation import InstalmentState, PayoffQuote, overdue, pa
 from lending.finance.enums import Part
 from lending.finance.money import ZERO
 from lending.models import Instalment, Loan, OutboxMessage, Payment
-from lending.models.enums import Bucket, InstalmentStatus, LoanStatus
+from lending.models.enums import (
+    Bucket,
+    InstalmentStatus,
+    LoanStatus,
+    OutboxChannel,
+    OutboxStatus,
+)
 from lending.services.loan_book import (
     OPEN_STATUSES,
     Amounts,
@@ -147,12 +153,16 @@ def payments_of(session: Session, loan: Loan) -> list[Payment]:
 
 
 def reminders_of(session: Session, loan: Loan) -> list[OutboxMessage]:
-    """Messages sent (or queued) about the loan, newest first."""
+    """SMS and e-mails sent to the borrower about the loan, newest first (not device signals)."""
     return list(
         session.exec(
             select(OutboxMessage)
-            .where(OutboxMessage.loan_id == loan.id)
-            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+            .where(
+                OutboxMessage.loan_id == loan.id,
+                OutboxMessage.channel.in_([OutboxChannel.SMS, OutboxChannel.EMAIL]),
+                OutboxMessage.status == OutboxStatus.SENT,
+            )
+            .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
         ).all()
     )
 

@@ -9,7 +9,7 @@ reference) catch a duplicate that slips past, after which the first answer is re
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
@@ -53,7 +53,7 @@ class PaymentRequest:
         canonical = {
             "loan_id": self.loan_id,
             "amount": str(self.amount),
-            "paid_at": self.paid_at.timestamp(),
+            "paid_at": self.paid_at.astimezone(UTC).isoformat(),
             "channel": str(self.channel),
             "reference": self.reference,
         }
@@ -220,6 +220,10 @@ def reverse_payment(*, session: Session, reversal: Reversal, now: datetime, time
         detail={"reason": reversal.reason, "loan_id": loan.id},
     )
     session.flush()
+    return _reversal_document(session, payment, loan)
+
+
+def _reversal_document(session: Session, payment: Payment, loan) -> dict:
     return ReversalResultSchema().dump(
         {
             "payment_id": payment.id,

@@ -18,6 +18,7 @@ from lending.schemas.fields import CNIC, IMEI, Money, PakistaniMobile
 from lending.schemas.loans import servicing_schemas
 from lending.schemas.quote import OfferSchema
 from lending.schemas.registry import ClaimsReportSchema, DeviceLookupSchema
+from lending.schemas.reports import PortfolioReportSchema
 
 bp = Blueprint("openapi", __name__)
 
@@ -31,6 +32,7 @@ SCHEMAS = {
     "Offer": OfferSchema,
     "DeviceLookup": DeviceLookupSchema,
     "ClaimsReport": ClaimsReportSchema,
+    "PortfolioReport": PortfolioReportSchema,
     **servicing_schemas(),
 }
 

@@ -61,4 +61,4 @@ def application(application: Application):
     )
 
 
-from lending.web import counter  # noqa: E402,F401  (the counter's routes register on bp)
+from lending.web import counter, retailer_loans  # noqa: E402,F401  (their routes register on bp)

@@ -94,4 +94,10 @@ def _detail(application: Application, errors: dict):
     )
 
 
-from lending.web import staff_incentives  # noqa: E402,F401  (its routes register on bp)
+# The other staff modules register their routes on bp.
+from lending.web import (  # noqa: E402,F401
+    staff_dashboard,
+    staff_incentives,
+    staff_ops,
+    staff_products,
+)

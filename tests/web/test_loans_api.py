@@ -163,3 +163,16 @@ def test_every_status_change_goes_through_the_lifecycle_table(setup, session, cl
     move(session, loan=loan, to=LoanStatus.CLOSED, actor_id=None, on=date(2027, 6, 2))
     assert (loan.status, loan.closed_on) == (LoanStatus.CLOSED, date(2027, 6, 2))
     session.rollback()
+
+
+def test_the_servicing_routes_are_in_the_openapi_document(client):
+    paths = client.get("/openapi.json").json["paths"]
+    for path in (
+        "/api/v1/loans/{loan_id}",
+        "/api/v1/loans/{loan_id}/payoff",
+        "/api/v1/loans/{loan_id}/payments",
+        "/api/v1/loans/{loan_id}/cancel",
+        "/api/v1/payments/{payment_id}/reverse",
+    ):
+        assert path in paths
+    assert paths["/api/v1/webhooks/payments"]["post"]["security"] == []

@@ -53,6 +53,25 @@ def fire(requests: list[urllib.request.Request]) -> list[tuple[int, dict]]:
     return results
 
 
+class InFlight:
+    """WSGI middleware counting requests served at once: proof that they really overlapped."""
+
+    def __init__(self, app):
+        self.inner, self.now, self.peak = app.wsgi_app, 0, 0
+        self.lock = threading.Lock()
+        app.wsgi_app = self
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+        try:
+            return self.inner(environ, start_response)
+        finally:
+            with self.lock:
+                self.now -= 1
+
+
 def postgres_only(backend: str) -> None:
     if backend != "postgresql":
         pytest.skip("concurrency is proven on PostgreSQL, where requests really run in parallel")
@@ -64,12 +83,15 @@ def test_fifty_deliveries_of_one_callback_make_one_payment(app, setup, session, 
     use_webhook_secret(app)
     loan_id = book_loan(client)
     raw, headers = signed(callback(loan_id, "6990.00", "JC-RACE-1"))
+    in_flight = InFlight(app)
     with serve(app) as base:
         requests = [
             urllib.request.Request(f"{base}/api/v1/webhooks/payments", data=raw, headers=headers)
             for _ in range(N)
         ]
         results = fire(requests)
+    print(f"callback x{N}: {in_flight.peak} requests in flight at the peak")
+    assert in_flight.peak >= 2  # they really overlapped (repeats after the first are quick)
     statuses = sorted(status for status, _ in results)
     assert statuses == [200] * (N - 1) + [201]
     assert len({doc["payment_id"] for _, doc in results}) == 1
@@ -88,6 +110,7 @@ def test_fifty_different_payments_at_once_leave_the_books_exact(
     postgres_only(backend)
     loan_id = book_loan(client)
     amounts = [Decimal("100.00") + Decimal(i) / 100 for i in range(N)]  # 100.00 ... 100.49
+    in_flight = InFlight(app)
     with serve(app) as base:
         requests = [
             urllib.request.Request(
@@ -100,6 +123,8 @@ def test_fifty_different_payments_at_once_leave_the_books_exact(
             for i, a in enumerate(amounts)
         ]
         results = fire(requests)
+    print(f"payments x{N}: {in_flight.peak} requests in flight at the peak")
+    assert in_flight.peak >= 10  # each holds the loan's lock in turn: many wait at once
     assert sorted(status for status, _ in results) == [201] * N
     paid_in = sum(amounts, Decimal("0"))  # 5,012.25
     assert count(session, Payment) == N
@@ -118,6 +143,7 @@ def test_fifty_retries_of_one_counter_payment_make_one(app, setup, session, clie
     postgres_only(backend)
     loan_id = book_loan(client)
     doc = {"amount": "1234.56", "paid_at": NOW.isoformat(), "channel": "cash"}
+    in_flight = InFlight(app)
     with serve(app) as base:
         requests = [
             urllib.request.Request(
@@ -128,6 +154,8 @@ def test_fifty_retries_of_one_counter_payment_make_one(app, setup, session, clie
             for _ in range(N)
         ]
         results = fire(requests)
+    print(f"same key x{N}: {in_flight.peak} requests in flight at the peak")
+    assert in_flight.peak >= 2
     assert [status for status, _ in results] == [201] * N
     assert len({json.dumps(body, sort_keys=True) for _, body in results}) == 1
     assert count(session, Payment) == 1

@@ -159,6 +159,40 @@ def test_paying_the_payoff_quote_settles_the_loan(app, loan_id, session, client)
     assert gone.status_code == 409
 
 
+@pytest.mark.parametrize(
+    ("days", "status"),
+    [(0, "settled"), (40, "settled"), (200, "closed")],
+    ids=["booking-day", "one-overdue-with-late-fee", "after-maturity"],
+)
+def test_the_quote_is_exactly_what_allocation_settles(app, loan_id, session, client, days, status):
+    first = session.exec(select(Instalment).where(Instalment.n == 1)).first()
+    if days:
+        f.FeeFactory(
+            loan_id=loan_id, instalment_id=first.id, kind=FeeKind.LATE, amount=Decimal("500")
+        )
+    on = NOW + timedelta(days=days)
+    app.extensions["lending.clock"] = lambda: on
+    as_of = (on + timedelta(hours=5)).date().isoformat()  # the business date in Karachi
+    quote = client.get(f"/api/v1/loans/{loan_id}/payoff?as_of={as_of}", headers=AGENT).json
+    short = pay(
+        client,
+        loan_id,
+        str(Decimal(quote["total"]) - Decimal("0.01")),
+        "short",
+        paid_at=on.isoformat(),
+    )
+    assert short.json["loan_status"] == "active" and short.json["outstanding"]["total"] != "0.00"
+    reverse = {"reason": "Test: take it back."}
+    client.post(f"/api/v1/payments/{short.json['payment_id']}/reverse", json=reverse, headers=STAFF)
+    doc = pay(client, loan_id, quote["total"], "exact", paid_at=on.isoformat()).json
+    assert (doc["loan_status"], doc["unapplied"], doc["outstanding"]["total"]) == (
+        status,
+        "0.00",
+        "0.00",
+    )
+    assert sum(Decimal(a["late_fee"]) for a in doc["allocations"]) == Decimal(quote["late_fees"])
+
+
 def test_an_overpayment_settles_and_keeps_the_excess_unapplied(loan_id, session, client):
     doc = pay(client, loan_id, "40000.00", "big").json
     assert (doc["applied"], doc["unapplied"]) == ("38499.00", "1501.00")

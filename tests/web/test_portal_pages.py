@@ -139,7 +139,17 @@ def test_an_email_in_use_is_refused_without_spending_the_code(loan, session, cli
 
 def test_loan_page_shows_the_schedule_payments_and_next_due(loan, borrower, session, client):
     pay(client, loan.id, "1000.00", "p-1", headers={"Authorization": "Bearer lnd_agent_token"})
-    f.OutboxMessageFactory(loan_id=loan.id, body="Your instalment of Rs 6,990 is due on 28 Dec.")
+    sent = NOW - timedelta(hours=1)
+    f.OutboxMessageFactory(
+        loan_id=loan.id,
+        body="Your instalment of Rs 6,990 is due on 28 Dec.",
+        status="sent",
+        sent_at=sent,
+    )
+    f.OutboxMessageFactory(loan_id=loan.id, body="Queued, not sent yet.")
+    f.OutboxMessageFactory(
+        loan_id=loan.id, channel="webhook", body="lock", status="sent", sent_at=sent
+    )
     response = client.get(f"/portal/loans/{loan.id}")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -151,14 +161,16 @@ def test_loan_page_shows_the_schedule_payments_and_next_due(loan, borrower, sess
         "paid": Decimal("1000.00"),
         "unpaid": Decimal("5990.00"),
     }
-    assert "Your instalment of Rs 6,990 is due on 28 Dec." in page
+    reminders = re.search(r'id="reminders">(.*?)</ul>', page, re.S).group(1)
+    assert "Your instalment of Rs 6,990 is due on 28 Dec." in reminders
+    assert "Queued" not in reminders and "lock" not in reminders
     assert re.search(r'data-amount="next-due">([^<]+)<', page).group(1).strip().endswith("5,990.00")
     assert "Cancel this loan" not in page  # a payment was made
 
 
 def test_payoff_quote_on_the_page_is_the_api_quote(loan, borrower, session, client):
     page = client.get(f"/portal/loans/{loan.id}?as_of=2026-12-13").get_data(as_text=True)
-    shown = re.search(r'data-amount="payoff"><strong>([^<]+)<', page).group(1)
+    shown = re.search(r'data-amount="payoff">([^<]+)<', page).group(1)
     assert amount(shown) == Decimal("38973.65")
     bad = client.get(f"/portal/loans/{loan.id}?as_of=2020-01-01")
     assert bad.status_code == 422

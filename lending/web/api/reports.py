@@ -1,4 +1,4 @@
-"""Staff reports: the monthly incentive claims."""
+"""Staff reports: the monthly incentive claims and the portfolio."""
 
 from flask import Response, jsonify, request
 
@@ -6,8 +6,10 @@ from lending.db import get_session
 from lending.models.enums import Role
 from lending.schemas.registry import ClaimsQuerySchema
 from lending.services.claims import claims_report, to_csv, totals
+from lending.services.portfolio_export import document
 from lending.web.access import role_required
 from lending.web.api import bp
+from lending.web.staff_dashboard import report_for_request
 
 
 def claims_document(month: str, lines) -> dict:
@@ -69,3 +71,28 @@ def incentive_claims():
             },
         )
     return jsonify(claims_document(args["month"], lines))
+
+
+@bp.get("/reports/portfolio")
+@role_required(Role.ADMIN, Role.UNDERWRITER)
+def portfolio_report():
+    """Counts and outstanding principal by bucket, PAR30/PAR90, incentive share, and more.
+    ---
+    get:
+      summary: The portfolio on a business date (buckets as the nightly ageing left them)
+      security: [{bearerAuth: []}]
+      parameters:
+        - in: query
+          name: as_of
+          schema: {type: string, format: date, example: "2026-11-30"}
+          description: a past or today's date; today when left out
+      responses:
+        200:
+          content:
+            application/json:
+              schema: PortfolioReport
+        401: {$ref: '#/components/responses/Unauthorized'}
+        403: {$ref: '#/components/responses/Forbidden'}
+        422: {$ref: '#/components/responses/Invalid'}
+    """
+    return jsonify(document(report_for_request()))

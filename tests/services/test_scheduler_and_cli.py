@@ -1,0 +1,119 @@
+"""`lending nightly`, `lending outbox deliver`, `lending payments import`, the scheduler."""
+
+import gc
+import threading
+import time
+import warnings
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import func, select
+
+from lending.db import get_engine
+from lending.jobs.scheduler import build_scheduler, scheduler_lock
+from lending.models import JobBatch, JobRun, Loan, PaymentReceipt
+
+
+def run(app, *args):
+    result = app.test_cli_runner().invoke(args=list(args))
+    return result
+
+
+def test_nightly_command_prints_counts_and_is_repeatable(app, session):
+    from tests import factories as f
+
+    f.LoanFactory()
+    first = run(app, "nightly", "--as-of", "2026-03-10")
+    assert first.exit_code == 0, first.output
+    assert "nightly 2026-03-10" in first.output and "ageing          loans 1" in first.output
+    again = run(app, "nightly", "--as-of", "2026-03-10")
+    assert again.exit_code == 0
+    assert session.exec(select(func.count()).select_from(JobRun).where(
+        JobRun.job == "nightly")).one() == 2
+
+
+def test_payments_import_reports_rows(app, session, tmp_path):
+    from tests import factories as f
+
+    loan = f.LoanFactory()
+    path = tmp_path / "settlement.csv"
+    path.write_text("loan_id,amount,paid_at,channel,reference\n"
+                    f"{loan.id},4145.00,2026-02-05T10:00:00+05:00,easypaisa,EP1\n"
+                    f"{loan.id},4145.00,2026-02-05T10:00:00+05:00,easypaisa,EP1\n"
+                    f"{loan.id},-3,2026-02-05T10:00:00+05:00,easypaisa,EP2\n"
+                    f"999,10,2026-02-05T10:00:00+05:00,raast,R9\n")
+    result = run(app, "payments", "import", str(path))
+    assert result.exit_code == 1
+    assert "4 rows: 1 received, 1 already known, 2 rejected" in result.output
+    assert "line 4: amount:" in result.output and "line 5: loan_id: no loan 999." in result.output
+    assert session.exec(select(func.count()).select_from(PaymentReceipt)).one() == 1
+
+
+def test_outbox_deliver_command(app, session):
+    result = run(app, "outbox", "deliver")
+    assert result.exit_code == 0 and result.output.startswith("outbox: sent 0")
+
+
+def test_scheduler_persists_its_jobs_in_the_database(app, session):
+    scheduler = build_scheduler(get_engine(app), "Asia/Karachi", 5, blocking=False)
+    scheduler.start(paused=True)
+    try:
+        jobs = {job.id: job for job in scheduler.get_jobs()}
+        assert set(jobs) == {"nightly", "outbox"}
+        assert jobs["nightly"].trigger.fields[5].expressions[0].first == 1  # hour 01
+        rows = session.exec(text("SELECT id FROM apscheduler_jobs ORDER BY id")).all()
+        assert [r[0] for r in rows] == ["nightly", "outbox"]
+    finally:
+        scheduler.shutdown()
+        # APScheduler's job store drops a pooled connection on shutdown without closing it;
+        # collect it here, where its ResourceWarning is known and harmless.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
+
+
+def test_a_second_scheduler_waits_for_the_first(app, backend):
+    if backend != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's")
+    engine = get_engine(app)
+    events: list[str] = []
+    release = threading.Event()
+
+    def first():
+        with scheduler_lock(engine, say=events.append):
+            events.append("first holds the lock")
+            release.wait(5)
+        events.append("first let go")
+
+    def second():
+        time.sleep(0.2)
+        with scheduler_lock(engine, poll_seconds=0.05, say=events.append):
+            events.append("second holds the lock")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    time.sleep(0.6)
+    assert "second holds the lock" not in events  # it is waiting
+    release.set()
+    for t in threads:
+        t.join(10)
+    assert events == ["first holds the lock",
+                      "another scheduler is running; waiting for its lock",
+                      "first let go", "second holds the lock"]
+
+
+def test_workers_split_the_ageing_with_skip_locked(app, session, backend):
+    if backend != "postgresql":
+        pytest.skip("several workers are for PostgreSQL")
+    from lending.services.nightly.ageing import age_parallel
+    from tests import factories as f
+
+    for _ in range(5):
+        f.InstalmentFactory(loan_id=f.LoanFactory().id, n=1)  # due 2026-02-05, unpaid
+    counts = age_parallel(get_engine(app), date(2026, 3, 10), app.config["DATABASE_URL"], 2)
+    assert counts == {"loans": 5, "workers": 2}
+    session.expire_all()
+    assert all(loan.days_past_due == 33 for loan in session.exec(select(Loan)))
+    assert all(b.done for b in session.exec(select(JobBatch)))

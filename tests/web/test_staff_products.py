@@ -1,0 +1,173 @@
+"""Product pages: create and edit as versions, validation, roles, and booked loans' terms."""
+
+from decimal import Decimal
+
+import pytest
+from sqlmodel import select
+
+from lending.models import AuditEvent, Loan, Product, ProductVersion
+from lending.models.enums import Role
+from lending.services.products import terms_for_loan
+from tests import factories as f
+from tests.conftest import csrf_token
+from tests.web.helpers import count
+from tests.web.servicing import book_loan
+
+
+@pytest.fixture
+def admin(setup, auth):
+    user = f.UserFactory(role=Role.ADMIN)
+    auth.login(user.email, f.PASSWORD)
+    return user
+
+
+def product_form(client, code: str, **changes) -> dict:
+    """The edit form of a product as the page fills it, with changes."""
+    page = client.get(f"/staff/products/{code}").get_data(as_text=True)
+    product = {
+        "name": "Standard phone instalments",
+        "method": "reducing",
+        "frequency": "monthly",
+        "day_count": "30/360",
+        "annual_rate": "36",
+        "tenors": "3, 6, 9, 12",
+        "processing_fee_pct": "2",
+        "processing_fee_fixed": "0",
+        "min_down_payment_pct": "25",
+        "min_price": "10000",
+        "max_price": "500000",
+        "max_dbr_pct": "40",
+        "rounding": "1",
+        "roll_holidays": "true",
+        "late_fee_fixed": "500",
+        "late_fee_pct": "0",
+        "grace_days": "3",
+        "reminder_offsets": "-3, 0, 1, 7, 30",
+        "lock_after_dpd": "30",
+        "cooling_off_hours": "24",
+        "offer_valid_days": "7",
+        "active": "true",
+    }
+    assert 'name="late_fee_fixed" type="text" value="500"' in page
+    return {**product, "csrf_token": csrf_token(client, f"/staff/products/{code}"), **changes}
+
+
+def test_editing_the_late_fee_keeps_booked_loans_terms_and_applies_to_new_loans(
+    admin, session, client
+):
+    first = book_loan(client)
+    form = product_form(client, "QIST-STD", late_fee_fixed="750", grace_days="5", based_on="1")
+    assert client.post("/staff/products/QIST-STD", data=form).status_code == 303
+    second = book_loan(
+        client, applicant__cnic=f.cnic(7_654_321), device__imei=f.imei(2, "35332716")
+    )
+    session.expire_all()
+    old, new = (terms_for_loan(session, session.get(Loan, i)) for i in (first, second))
+    assert (old.version, old.late_fee.fixed, old.late_fee.grace_days) == (1, Decimal("500.00"), 3)
+    assert (new.version, new.late_fee.fixed, new.late_fee.grace_days) == (2, Decimal("750.00"), 5)
+    product = session.exec(select(Product).where(Product.code == "QIST-STD")).one()
+    assert (product.version, product.late_fee_fixed) == (2, Decimal("750.00"))
+    [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "product.revised")).all()
+    assert (event.actor_id, event.before["late_fee_fixed"], event.after["late_fee_fixed"]) == (
+        admin.id,
+        "500.00",
+        "750.00",
+    )
+    assert event.detail["changed"] == ["late_fee_fixed", "grace_days"]
+
+
+def test_admin_creates_a_product_as_version_one(admin, session, client):
+    form = {
+        **product_form(client, "QIST-STD"),
+        "code": "QIST-18",
+        "name": "Eighteen months",
+        "tenors": "18, 12",
+        "islamic": "true",
+        "late_fee_cap": "1500",
+    }
+    response = client.post("/staff/products/new", data=form)
+    assert response.status_code == 303
+    product = session.exec(select(Product).where(Product.code == "QIST-18")).one()
+    assert (product.tenors, product.islamic, product.late_fee_cap) == (
+        [12, 18],
+        True,
+        Decimal("1500.00"),
+    )
+    versions = session.exec(
+        select(ProductVersion).where(ProductVersion.product_id == product.id)
+    ).all()
+    assert [(v.version, v.tenors) for v in versions] == [(1, [12, 18])]
+    assert count(session, AuditEvent) >= 1
+    assert "QIST-18" in client.get("/staff/products").get_data(as_text=True)
+
+
+def test_bad_terms_are_422_beside_the_fields_and_nothing_is_written(admin, session, client):
+    before = (count(session, Product), count(session, ProductVersion), count(session, AuditEvent))
+    form = product_form(
+        client,
+        "QIST-STD",
+        annual_rate="12.345",
+        tenors="3, x",
+        max_dbr_pct="50",
+        max_price="5000",
+        late_fee_fixed="100",
+        late_fee_cap="50",
+        reminder_offsets="0, 0",
+    )
+    response = client.post("/staff/products/QIST-STD", data=form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for field, message in [
+        ("annual_rate", "at most two decimals"),
+        ("tenors", "Whole numbers separated by commas"),
+        ("max_dbr_pct", "Must be from 1 to 40"),
+        ("max_price", "Must be more than the minimum price"),
+        ("late_fee_cap", "Must not be below the fixed late fee"),
+        ("reminder_offsets", "A number is repeated"),
+    ]:
+        assert f'<p class="field-error" id="{field}-error">' in page, field
+        assert message in page, message
+    assert 'value="12.345"' in page  # what was typed is kept
+    after = (count(session, Product), count(session, ProductVersion), count(session, AuditEvent))
+    assert after == before
+
+
+def test_an_unchanged_form_makes_no_version_and_a_stale_form_is_refused(admin, session, client):
+    assert (
+        client.post("/staff/products/QIST-STD", data=product_form(client, "QIST-STD")).status_code
+        == 303
+    )
+    stale = product_form(client, "QIST-STD", annual_rate="30", based_on="0")
+    response = client.post("/staff/products/QIST-STD", data=stale)
+    assert response.status_code == 422
+    assert "Someone else changed QIST-STD" in response.get_data(as_text=True)
+    product = session.exec(select(Product).where(Product.code == "QIST-STD")).one()
+    assert (product.version, product.annual_rate) == (1, Decimal("36.0000"))
+
+
+def test_underwriter_reads_products_but_may_not_change_them(setup, session, client, auth):
+    underwriter = f.UserFactory(role=Role.UNDERWRITER)
+    auth.login(underwriter.email, f.PASSWORD)
+    page = client.get("/staff/products/QIST-STD").get_data(as_text=True)
+    assert "<fieldset disabled>" in page and "Save" not in page
+    token = csrf_token(client, "/staff/products")
+    edit = client.post("/staff/products/QIST-STD", data={"csrf_token": token, "name": "Hacked"})
+    create = client.post("/staff/products/new", data={"csrf_token": token, "code": "NEW-1"})
+    assert (edit.status_code, create.status_code) == (403, 403)
+    assert session.exec(select(Product.name).where(Product.code == "QIST-STD")).one() != "Hacked"
+    assert session.exec(select(Product).where(Product.code == "NEW-1")).first() is None
+
+
+def test_retailer_may_not_open_the_product_pages(setup, client, auth):
+    agent = f.UserFactory(retailer=True)
+    auth.login(agent.email, f.PASSWORD)
+    assert client.get("/staff/products").status_code == 403
+    assert client.get("/staff/products/QIST-STD").status_code == 403
+
+
+def test_terms_change_without_a_new_version_is_refused_by_the_model(session):
+    product = f.ProductFactory()
+    product.late_fee_fixed = Decimal("900")
+    with pytest.raises(ValueError, match="without a new version"):
+        session.commit()
+    session.rollback()
