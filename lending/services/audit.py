@@ -26,3 +26,34 @@ def record(
         event.object_type, event.object_id = extra["object_type"], str(extra.get("object_id", ""))
     session.add(event)
     return event
+
+
+def event_row(
+    *,
+    action: str,
+    object_type: str,
+    object_id,
+    after: dict | None = None,
+    actor_id: int | None = None,
+) -> dict:
+    """An audit event as a row for a bulk insert (the nightly steps write thousands)."""
+    from lending.models.types import utcnow
+
+    return {
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "after": after,
+        "actor_id": actor_id,
+        "at": utcnow(),
+        "ip": "",
+        "request_id": "",
+    }
+
+
+def record_many(session: Session, rows: list[dict]) -> None:
+    """Insert many audit events in one statement."""
+    if rows:
+        from sqlalchemy import insert
+
+        session.execute(insert(AuditEvent), rows)

@@ -3,9 +3,9 @@
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-ROW = 24  # SVG units per bar
-LABEL = 64  # width of the label column
-BAR_MAX = 150  # the longest bar; the value text follows it (the view box is 320 wide)
+ROW = 26  # SVG units per bar
+LABEL = 66  # width of the label column
+BAR_MAX = 196  # the longest bar; its value text follows (the view box is 320 wide)
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,15 @@ class Bar:
     text: str
     title: str
     tone: str = ""
+
+    @property
+    def x(self) -> int:
+        return LABEL
+
+    @property
+    def text_x(self) -> int:
+        """Where the value text starts: just after the bar."""
+        return LABEL + self.width + 4
 
 
 def short_amount(amount: Decimal) -> str:

@@ -50,7 +50,7 @@ def loan(loan: Loan):
 
 def _payoff(loan: Loan):
     """The payoff quote for ?as_of=, with the form's errors (none asked: no quote)."""
-    if "as_of" not in request.args or loan.status not in (LoanStatus.ACTIVE,):
+    if "as_of" not in request.args or loan.status != LoanStatus.ACTIVE:
         return None, {}
     try:
         as_of = PayoffFormSchema().load({"as_of": request.args["as_of"]})["as_of"]

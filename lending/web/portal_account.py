@@ -1,6 +1,7 @@
 """Portal accounts: activation with an SMS code, and the language a borrower chooses."""
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, request, url_for
+from flask import session as web_session
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from marshmallow import ValidationError
@@ -32,13 +33,13 @@ def activate_start():
         session=db, cnic=data["cnic"], mobile=data["mobile"], now=utcnow(), secret=_secret()
     )
     db.commit()
-    session[PENDING] = code_id or 0  # the same answer whether or not the details matched
+    web_session[PENDING] = code_id or 0  # the same answer whether or not the details matched
     return redirect(url_for("portal.activate_finish"), 303)
 
 
 @bp.route("/activate/code", methods=["GET", "POST"])
 def activate_finish():
-    if PENDING not in session:
+    if PENDING not in web_session:
         return redirect(url_for("portal.activate_start"), 303)
     if request.method == "GET":
         return render_template("portal/activate_code.html", values={}, errors={})
@@ -52,7 +53,7 @@ def activate_finish():
         return _code_page(values, exc.errors)
     if user is None:
         return _code_page(values, {"code": [_("The code is not right or has expired.")]})
-    session.pop(PENDING, None)
+    web_session.pop(PENDING, None)
     login_user(user)
     return redirect(url_for("portal.loans"), 303)
 
@@ -63,7 +64,7 @@ def _activate(data: dict):
     try:
         user = activate(
             session=db,
-            code_id=session.get(PENDING),
+            code_id=web_session.get(PENDING),
             entered=NewAccount(code=data["code"], email=data["email"], password=data["password"]),
             keys=Keys(secret=_secret(), hasher=current_app.extensions["lending.hasher"]),
             now=utcnow(),
@@ -86,10 +87,7 @@ def _secret() -> str:
 
 @bp.route("/language", methods=["POST"])
 def language():
-    try:
-        data = LanguageSchema().load(form_data(request.form))
-    except ValidationError:
-        return redirect(url_for("main.index"), 303)
+    data = LanguageSchema().load(form_data(request.form))  # a bad value is a 422 page
     if current_user.is_authenticated:
         current_user.language = data["lang"]
         get_session().commit()

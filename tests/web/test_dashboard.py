@@ -154,7 +154,7 @@ def test_roll_rates_come_from_consecutive_month_end_snapshots(book, staff, clien
     }
     page = client.get(f"/staff/dashboard?as_of={AS_OF}").get_data(as_text=True)
     assert "2026-09-30 → 2026-10-31" in page
-    assert "no snapshot" in page  # the earlier months have none, and say so
+    assert "11 of the last 12 months have no roll rate" in page  # missing months are named
 
 
 def test_without_snapshots_the_page_says_so(app, staff, client):

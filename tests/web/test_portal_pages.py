@@ -243,6 +243,9 @@ def test_language_cookie_works_before_logging_in_and_next_stays_local(client):
     assert response.headers["Location"] == "/"
     page = client.get("/portal/activate").get_data(as_text=True)
     assert 'dir="rtl"' in page and "اپنا اکاؤنٹ کھولیں" in page
+    token = csrf_token(client, "/portal/activate")
+    odd = client.post("/portal/language", data={"lang": "fr", "csrf_token": token})
+    assert odd.status_code == 422 and "Set-Cookie" not in odd.headers
 
 
 def test_statement_is_a_printable_page_with_the_amounts(loan, borrower, client):

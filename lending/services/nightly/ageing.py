@@ -25,23 +25,40 @@ def age(engine: Engine, as_of: date, progress=None) -> dict:
         if progress:
             progress(hi)
     with Session(engine) as session:
-        counts["overdue"] = session.exec(select(func.count()).select_from(Loan).where(
-            active, Loan.days_past_due > 0)).scalar_one()
+        counts["overdue"] = session.exec(
+            select(func.count()).select_from(Loan).where(active, Loan.days_past_due > 0)
+        ).scalar_one()
     return counts
 
 
 def age_range(session: Session, as_of: date, lo: int, hi: int) -> int:
-    """Two UPDATEs over a key range: the DPD from the oldest unpaid due date, then its bands."""
+    """One UPDATE ... FROM over a key range: DPD from the oldest unpaid due date, and bands."""
     dialect = session.get_bind().dialect.name
-    oldest = (select(func.min(Instalment.due_date))
-              .where(Instalment.loan_id == Loan.id, Instalment.due_date < as_of, unpaid())
-              .scalar_subquery())
-    in_range = (Loan.id >= lo, Loan.id <= hi, Loan.status == LoanStatus.ACTIVE)
-    result = session.execute(update(Loan).where(*in_range).values(
-        days_past_due=func.coalesce(days_between(dialect, as_of, oldest), 0), aged_on=as_of))
-    session.execute(update(Loan).where(*in_range).values(
-        bucket=banded(Loan.days_past_due, BUCKETS),
-        classification=banded(Loan.days_past_due, CLASSES)))
+    late = (
+        select(
+            Loan.id.label("loan_id"),
+            func.coalesce(days_between(dialect, as_of, func.min(Instalment.due_date)), 0).label(
+                "dpd"
+            ),
+        )
+        .select_from(Loan)
+        .outerjoin(
+            Instalment, (Instalment.loan_id == Loan.id) & (Instalment.due_date < as_of) & unpaid()
+        )
+        .where(Loan.id >= lo, Loan.id <= hi, Loan.status == LoanStatus.ACTIVE)
+        .group_by(Loan.id)
+        .subquery()
+    )
+    result = session.execute(
+        update(Loan)
+        .where(Loan.id == late.c.loan_id)
+        .values(
+            days_past_due=late.c.dpd,
+            aged_on=as_of,
+            bucket=banded(late.c.dpd, BUCKETS),
+            classification=banded(late.c.dpd, CLASSES),
+        )
+    )
     return result.rowcount
 
 
@@ -53,15 +70,24 @@ def is_month_end(day: date) -> bool:
 def snapshot_range(session: Session, as_of: date, lo: int, hi: int) -> int:
     """Replace the month-end snapshot rows of a key range (safe to repeat)."""
     in_range = (Loan.id >= lo, Loan.id <= hi, Loan.status == LoanStatus.ACTIVE)
-    session.execute(delete(LoanSnapshot).where(
-        LoanSnapshot.as_of == as_of, LoanSnapshot.loan_id >= lo, LoanSnapshot.loan_id <= hi))
-    outstanding = (select(func.coalesce(func.sum(Instalment.principal
-                                                 - Instalment.paid_principal), 0))
-                   .where(Instalment.loan_id == Loan.id).scalar_subquery())
-    rows = select(Loan.id, Loan.days_past_due, Loan.bucket, outstanding, as_of_literal(as_of)) \
-        .where(*in_range)
-    result = session.execute(insert(LoanSnapshot).from_select(
-        ["loan_id", "days_past_due", "bucket", "outstanding_principal", "as_of"], rows))
+    session.execute(
+        delete(LoanSnapshot).where(
+            LoanSnapshot.as_of == as_of, LoanSnapshot.loan_id >= lo, LoanSnapshot.loan_id <= hi
+        )
+    )
+    outstanding = (
+        select(func.coalesce(func.sum(Instalment.principal - Instalment.paid_principal), 0))
+        .where(Instalment.loan_id == Loan.id)
+        .scalar_subquery()
+    )
+    rows = select(
+        Loan.id, Loan.days_past_due, Loan.bucket, outstanding, as_of_literal(as_of)
+    ).where(*in_range)
+    result = session.execute(
+        insert(LoanSnapshot).from_select(
+            ["loan_id", "days_past_due", "bucket", "outstanding_principal", "as_of"], rows
+        )
+    )
     return result.rowcount
 
 
@@ -77,13 +103,15 @@ def age_parallel(engine: Engine, as_of: date, database_url: str, workers: int) -
     import multiprocessing
 
     with Session(engine) as session, session.begin():
-        session.execute(delete(JobBatch).where(JobBatch.job == "ageing",
-                                               JobBatch.as_of == as_of))
-        session.add_all(JobBatch(job="ageing", as_of=as_of, lo=lo, hi=hi)
-                        for lo, hi in id_ranges(engine, Loan.status == LoanStatus.ACTIVE))
+        session.execute(delete(JobBatch).where(JobBatch.job == "ageing", JobBatch.as_of == as_of))
+        session.add_all(
+            JobBatch(job="ageing", as_of=as_of, lo=lo, hi=hi)
+            for lo, hi in id_ranges(engine, Loan.status == LoanStatus.ACTIVE)
+        )
     context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=age_worker, args=(database_url, as_of))
-                 for _ in range(workers)]
+    processes = [
+        context.Process(target=age_worker, args=(database_url, as_of)) for _ in range(workers)
+    ]
     for process in processes:
         process.start()
     for process in processes:
@@ -91,8 +119,11 @@ def age_parallel(engine: Engine, as_of: date, database_url: str, workers: int) -
     if any(p.exitcode for p in processes):
         raise RuntimeError("an ageing worker failed; run the night again")
     with Session(engine) as session:
-        aged = session.exec(select(func.count()).select_from(Loan).where(
-            Loan.status == LoanStatus.ACTIVE, Loan.aged_on == as_of)).scalar_one()
+        aged = session.exec(
+            select(func.count())
+            .select_from(Loan)
+            .where(Loan.status == LoanStatus.ACTIVE, Loan.aged_on == as_of)
+        ).scalar_one()
     return {"loans": aged, "workers": workers}
 
 
@@ -104,9 +135,11 @@ def age_worker(database_url: str, as_of: date) -> None:
     while True:
         with Session(engine) as session, session.begin():
             batch = session.execute(
-                select(JobBatch).where(JobBatch.job == "ageing", JobBatch.as_of == as_of,
-                                       ~JobBatch.done)
-                .order_by(JobBatch.id).limit(1).with_for_update(skip_locked=True)
+                select(JobBatch)
+                .where(JobBatch.job == "ageing", JobBatch.as_of == as_of, ~JobBatch.done)
+                .order_by(JobBatch.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
             ).scalar_one_or_none()
             if batch is None:
                 break

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from lending.models import Loan
 
-BATCH = 2000
+BATCH = 10_000
 
 
 def id_ranges(engine: Engine, where, batch: int = BATCH) -> Iterator[tuple[int, int]]:
@@ -16,8 +16,13 @@ def id_ranges(engine: Engine, where, batch: int = BATCH) -> Iterator[tuple[int, 
     last = 0
     while True:
         with Session(engine) as session:
-            ids = session.exec(select(Loan.id).where(where, Loan.id > last)
-                               .order_by(Loan.id).limit(batch)).scalars().all()
+            ids = (
+                session.exec(
+                    select(Loan.id).where(where, Loan.id > last).order_by(Loan.id).limit(batch)
+                )
+                .scalars()
+                .all()
+            )
         if not ids:
             return
         yield ids[0], ids[-1]

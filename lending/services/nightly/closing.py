@@ -17,13 +17,19 @@ def close_paid(engine: Engine, as_of: date) -> dict:
     """Move fully paid active loans to closed."""
     counts = {"closed": 0}
     owing = select(Instalment.id).where(Instalment.loan_id == Loan.id, unpaid())
-    fees_owing = select(Fee.id).where(Fee.loan_id == Loan.id, Fee.waived_at.is_(None),
-                                      Fee.paid_amount < Fee.amount)
+    fees_owing = select(Fee.id).where(
+        Fee.loan_id == Loan.id, Fee.waived_at.is_(None), Fee.paid_amount < Fee.amount
+    )
     paid_up = (Loan.status == LoanStatus.ACTIVE) & ~owing.exists() & ~fees_owing.exists()
     for lo, hi in id_ranges(engine, paid_up):
         with Session(engine) as session, session.begin():
-            loans = session.execute(select(Loan).where(Loan.id >= lo, Loan.id <= hi, paid_up)
-                                    .with_for_update()).scalars().all()
+            loans = (
+                session.execute(
+                    select(Loan).where(Loan.id >= lo, Loan.id <= hi, paid_up).with_for_update()
+                )
+                .scalars()
+                .all()
+            )
             for loan in loans:
                 move(session, loan=loan, to=LoanStatus.CLOSED, actor_id=None, on=as_of)
                 counts["closed"] += 1

@@ -1,14 +1,16 @@
 """Late fees: once per overdue instalment after the product's grace days (charity if Islamic)."""
 
 from datetime import date
+from decimal import Decimal
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, insert, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from lending.finance.late_fees import LateFeeRule, late_fee
 from lending.models import Fee, Instalment, Loan, Product
 from lending.models.enums import FeeKind, LoanStatus
+from lending.models.types import utcnow
 from lending.services import audit
 from lending.services.nightly.batches import id_ranges
 from lending.services.nightly.sqlx import unpaid
@@ -33,34 +35,76 @@ def charge_range(session: Session, as_of: date, lo: int, hi: int) -> list[Fee]:
     charged = select(Fee.id).where(Fee.instalment_id == Instalment.id, Fee.kind == FeeKind.LATE)
     rows = session.execute(
         select(Instalment, Loan.islamic, Product)
-        .join(Loan, Loan.id == Instalment.loan_id).join(Product, Product.id == Loan.product_id)
-        .where(Loan.id >= lo, Loan.id <= hi, Loan.status == LoanStatus.ACTIVE,
-               Instalment.due_date < as_of, unpaid(), ~charged.exists())
+        .join(Loan, Loan.id == Instalment.loan_id)
+        .join(Product, Product.id == Loan.product_id)
+        .where(
+            Loan.id >= lo,
+            Loan.id <= hi,
+            Loan.status == LoanStatus.ACTIVE,
+            Instalment.due_date < as_of,
+            unpaid(),
+            ~charged.exists(),
+        )
         .order_by(Instalment.loan_id, Instalment.n)
     ).all()
     fees = [fee for row in rows if (fee := _fee(row, as_of)) is not None]
-    session.add_all(fees)
-    session.flush()
-    for fee in fees:
-        audit.record(session, action="fee.charged", object_type="loans",
-                     object_id=str(fee.loan_id), after={"instalment_id": fee.instalment_id,
-                                                        "amount": str(fee.amount),
-                                                        "charity": fee.charity})
+    if fees:
+        session.execute(insert(Fee), [_row(fee) for fee in fees])
+        audit.record_many(
+            session,
+            [
+                audit.event_row(
+                    action="fee.charged",
+                    object_type="loans",
+                    object_id=fee.loan_id,
+                    after={
+                        "instalment_id": fee.instalment_id,
+                        "amount": str(fee.amount),
+                        "charity": fee.charity,
+                    },
+                )
+                for fee in fees
+            ],
+        )
     return fees
+
+
+def _row(fee: Fee) -> dict:
+    return {
+        "loan_id": fee.loan_id,
+        "instalment_id": fee.instalment_id,
+        "kind": fee.kind,
+        "amount": fee.amount,
+        "paid_amount": Decimal("0"),
+        "charity": fee.charity,
+        "assessed_on": fee.assessed_on,
+        "created_at": utcnow(),
+    }
 
 
 def rule_of(product: Product) -> LateFeeRule:
     """The product's late-fee rule."""
-    return LateFeeRule(fixed=product.late_fee_fixed, percent=product.late_fee_pct,
-                       cap=product.late_fee_cap, grace_days=product.grace_days)
+    return LateFeeRule(
+        fixed=product.late_fee_fixed,
+        percent=product.late_fee_pct,
+        cap=product.late_fee_cap,
+        grace_days=product.grace_days,
+    )
 
 
 def _fee(row, as_of: date) -> Fee | None:
     instalment, islamic, product = row
-    overdue = instalment.total - instalment.paid_principal - instalment.paid_profit \
-        - instalment.paid_fee
+    overdue = (
+        instalment.total - instalment.paid_principal - instalment.paid_profit - instalment.paid_fee
+    )
     charge = late_fee(rule_of(product), overdue, instalment.due_date, as_of, islamic)
     if charge.amount <= 0:
         return None
-    return Fee(loan_id=instalment.loan_id, instalment_id=instalment.id, kind=FeeKind.LATE,
-               amount=charge.amount, charity=charge.charity, assessed_on=as_of)
+    return Fee(
+        loan_id=instalment.loan_id,
+        instalment_id=instalment.id,
+        kind=FeeKind.LATE,
+        amount=charge.amount,
+        charity=charge.charity,
+        assessed_on=as_of,
+    )

@@ -23,9 +23,17 @@ def reconcile(engine: Engine, as_of: date, timezone: str) -> dict:
     counts = {"posted": 0, "already_posted": 0, "rejected": 0}
     cutoff = end_of_day(as_of, timezone)
     with Session(engine) as session:
-        ids = session.execute(select(PaymentReceipt.id).where(
-            PaymentReceipt.status == ReceiptStatus.RECEIVED, PaymentReceipt.paid_at < cutoff)
-            .order_by(PaymentReceipt.paid_at, PaymentReceipt.id)).scalars().all()
+        ids = (
+            session.execute(
+                select(PaymentReceipt.id)
+                .where(
+                    PaymentReceipt.status == ReceiptStatus.RECEIVED, PaymentReceipt.paid_at < cutoff
+                )
+                .order_by(PaymentReceipt.paid_at, PaymentReceipt.id)
+            )
+            .scalars()
+            .all()
+        )
     for receipt_id in ids:
         counts[_post_one(engine, receipt_id, timezone)] += 1
     return counts
@@ -34,12 +42,17 @@ def reconcile(engine: Engine, as_of: date, timezone: str) -> dict:
 def _post_one(engine: Engine, receipt_id: int, timezone: str) -> str:
     with Session(engine, expire_on_commit=False) as session:
         receipt = session.get(PaymentReceipt, receipt_id)
-        request = PaymentRequest(loan_id=receipt.loan_id, amount=receipt.amount,
-                                 paid_at=receipt.paid_at, channel=receipt.channel,
-                                 reference=receipt.reference)
+        request = PaymentRequest(
+            loan_id=receipt.loan_id,
+            amount=receipt.amount,
+            paid_at=receipt.paid_at,
+            channel=receipt.channel,
+            reference=receipt.reference,
+        )
         try:
-            posted = post_payment(session=session, request=request, now=receipt.paid_at,
-                                  timezone=timezone)
+            posted = post_payment(
+                session=session, request=request, now=receipt.paid_at, timezone=timezone
+            )
         except LendingError as exc:
             session.rollback()
             receipt = session.get(PaymentReceipt, receipt_id)

@@ -4,30 +4,31 @@ from datetime import date, timedelta
 
 from babel.dates import format_date
 from babel.numbers import format_currency
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from lending.models import Applicant, Instalment, Loan, OutboxMessage, Product
-from lending.models.enums import Language, LoanStatus, OutboxChannel
+from lending.models.enums import Language, LoanStatus, OutboxChannel, OutboxStatus
+from lending.models.types import utcnow
 from lending.services.nightly.sqlx import unpaid
 
 TEXTS = {
     Language.ENGLISH: {
         "before": "Qist: instalment {n} of {count} for your phone loan {loan}, {amount}, is due "
-                  "on {due}. Pay by JazzCash, Easypaisa, bank transfer or at the shop.",
+        "on {due}. Pay by JazzCash, Easypaisa, bank transfer or at the shop.",
         "due": "Qist: instalment {n} of {count} for your phone loan {loan}, {amount}, is due "
-               "today ({due}).",
+        "today ({due}).",
         "after": "Qist: instalment {n} of {count} for your phone loan {loan}, {amount}, was due "
-                 "on {due} and is {days} days late. Please pay to avoid charges.",
+        "on {due} and is {days} days late. Please pay to avoid charges.",
         "subject": "Phone loan {loan}: instalment {n} of {count}",
     },
     Language.URDU: {
         "before": "قسط: آپ کے فون قرض {loan} کی قسط {n}/{count}، {amount}، {due} کو واجب الادا "
-                  "ہے۔ جاز کیش، ایزی پیسہ، بینک یا دکان پر ادا کریں۔",
+        "ہے۔ جاز کیش، ایزی پیسہ، بینک یا دکان پر ادا کریں۔",
         "due": "قسط: آپ کے فون قرض {loan} کی قسط {n}/{count}، {amount}، آج ({due}) واجب الادا ہے۔",
         "after": "قسط: آپ کے فون قرض {loan} کی قسط {n}/{count}، {amount}، {due} کو واجب تھی اور "
-                 "{days} دن تاخیر ہو چکی ہے۔ اضافی چارجز سے بچنے کے لیے ادائیگی کریں۔",
+        "{days} دن تاخیر ہو چکی ہے۔ اضافی چارجز سے بچنے کے لیے ادائیگی کریں۔",
         "subject": "فون قرض {loan}: قسط {n}/{count}",
     },
 }
@@ -47,18 +48,48 @@ def remind(engine: Engine, as_of: date) -> dict:
 def _for_offset(session, product: Product, offset: int, as_of: date) -> list[OutboxMessage]:
     due = as_of - timedelta(days=offset)
     rows = session.execute(
-        select(Instalment, Loan, Applicant).join(Loan, Loan.id == Instalment.loan_id)
+        select(Instalment, Loan, Applicant)
+        .join(Loan, Loan.id == Instalment.loan_id)
         .join(Applicant, Applicant.id == Loan.applicant_id)
-        .where(Loan.product_id == product.id, Loan.status == LoanStatus.ACTIVE,
-               Instalment.due_date == due, unpaid()).order_by(Instalment.id)
+        .where(
+            Loan.product_id == product.id,
+            Loan.status == LoanStatus.ACTIVE,
+            Instalment.due_date == due,
+            unpaid(),
+        )
+        .order_by(Instalment.id)
     ).all()
     messages = [m for row in rows for m in _messages(row, offset)]
     keys = [m.dedupe_key for m in messages]
-    existing = set(session.execute(select(OutboxMessage.dedupe_key).where(
-        OutboxMessage.dedupe_key.in_(keys))).scalars()) if keys else set()
+    existing = (
+        set(
+            session.execute(
+                select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(keys))
+            ).scalars()
+        )
+        if keys
+        else set()
+    )
     fresh = [m for m in messages if m.dedupe_key not in existing]
-    session.add_all(fresh)
-    session.flush()
+    if fresh:
+        session.execute(
+            insert(OutboxMessage),
+            [
+                {
+                    "channel": m.channel,
+                    "recipient": m.recipient,
+                    "subject": m.subject,
+                    "body": m.body,
+                    "dedupe_key": m.dedupe_key,
+                    "loan_id": m.loan_id,
+                    "status": OutboxStatus.PENDING,
+                    "attempts": 0,
+                    "last_error": "",
+                    "created_at": utcnow(),
+                }
+                for m in fresh
+            ],
+        )
     return fresh
 
 
@@ -66,26 +97,48 @@ def _messages(row, offset: int) -> list[OutboxMessage]:
     instalment, loan, applicant = row
     language = Language(applicant.language)
     text = reminder_text(instalment, loan, language, offset)
-    subject = TEXTS[language]["subject"].format(loan=loan.id, n=instalment.n,
-                                                count=loan.instalments_count)
+    subject = TEXTS[language]["subject"].format(
+        loan=loan.id, n=instalment.n, count=loan.instalments_count
+    )
     key = f"reminder:{instalment.id}:{offset}"
-    out = [OutboxMessage(channel=OutboxChannel.SMS, recipient=applicant.mobile, body=text,
-                         dedupe_key=f"{key}:sms", loan_id=loan.id)]
+    out = [
+        OutboxMessage(
+            channel=OutboxChannel.SMS,
+            recipient=applicant.mobile,
+            body=text,
+            dedupe_key=f"{key}:sms",
+            loan_id=loan.id,
+        )
+    ]
     if applicant.email:
-        out.append(OutboxMessage(channel=OutboxChannel.EMAIL, recipient=applicant.email,
-                                 subject=subject, body=text, dedupe_key=f"{key}:email",
-                                 loan_id=loan.id))
+        out.append(
+            OutboxMessage(
+                channel=OutboxChannel.EMAIL,
+                recipient=applicant.email,
+                subject=subject,
+                body=text,
+                dedupe_key=f"{key}:email",
+                loan_id=loan.id,
+            )
+        )
     return out
 
 
 def reminder_text(instalment: Instalment, loan: Loan, language: Language, offset: int) -> str:
     """The reminder for an instalment `offset` days from its due date, in the language."""
     locale = "ur_PK" if language == Language.URDU else "en_PK"
-    left = instalment.total - instalment.paid_principal - instalment.paid_profit \
-        - instalment.paid_fee
-    values = {"n": instalment.n, "count": loan.instalments_count, "loan": loan.id,
-              "amount": format_currency(left, "PKR", format="¤\u00a0#,##0.00", locale=locale,
-                                        currency_digits=False),
-              "due": format_date(instalment.due_date, "d MMM y", locale=locale), "days": offset}
+    left = (
+        instalment.total - instalment.paid_principal - instalment.paid_profit - instalment.paid_fee
+    )
+    values = {
+        "n": instalment.n,
+        "count": loan.instalments_count,
+        "loan": loan.id,
+        "amount": format_currency(
+            left, "PKR", format="¤\u00a0#,##0.00", locale=locale, currency_digits=False
+        ),
+        "due": format_date(instalment.due_date, "d MMM y", locale=locale),
+        "days": offset,
+    }
     kind = "before" if offset < 0 else "due" if offset == 0 else "after"
     return TEXTS[language][kind].format(**values)

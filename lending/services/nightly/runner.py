@@ -33,7 +33,9 @@ def step_functions(config: NightlyConfig) -> dict[str, Callable]:
         "reconcile": lambda e, d, p: reconcile.reconcile(e, d, config.timezone),
         "ageing": lambda e, d, p: (
             ageing.age_parallel(e, d, config.database_url, config.workers)
-            if config.workers > 1 and e.dialect.name == "postgresql" else ageing.age(e, d, p)),
+            if config.workers > 1 and e.dialect.name == "postgresql"
+            else ageing.age(e, d, p)
+        ),
         "late_fees": lambda e, d, p: late_fees.charge(e, d, p),
         "reminders": lambda e, d, p: reminders.remind(e, d),
         "device_signals": lambda e, d, p: signals.signal(e, d, config.device_webhook_url),
@@ -44,8 +46,11 @@ def step_functions(config: NightlyConfig) -> dict[str, Callable]:
 def dates_to_run(engine: Engine, as_of: date) -> list[date]:
     """`as_of`, preceded by every date missed since the last completed night."""
     with Session(engine) as session:
-        last = session.execute(select(func.max(JobRun.as_of)).where(
-            JobRun.job == NIGHTLY, JobRun.status == JobStatus.SUCCEEDED)).scalar_one()
+        last = session.execute(
+            select(func.max(JobRun.as_of)).where(
+                JobRun.job == NIGHTLY, JobRun.status == JobStatus.SUCCEEDED
+            )
+        ).scalar_one()
     if last is None or last >= as_of:
         return [as_of]
     return [last + timedelta(days=n) for n in range(1, (as_of - last).days + 1)]
@@ -90,8 +95,9 @@ def _start(engine: Engine, job: str, day: date) -> int:
 
 def _open_run(engine: Engine, day: date) -> int:
     with Session(engine) as session:
-        return session.execute(select(func.max(JobRun.id)).where(
-            JobRun.job == NIGHTLY, JobRun.as_of == day)).scalar_one()
+        return session.execute(
+            select(func.max(JobRun.id)).where(JobRun.job == NIGHTLY, JobRun.as_of == day)
+        ).scalar_one()
 
 
 def _finish(engine, run_id: int, counts: dict, started: float, error: str = "") -> None:

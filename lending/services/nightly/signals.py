@@ -6,12 +6,13 @@ before this step, so a borrower who paid is never locked; delivery checks again 
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from lending.models import Loan, OutboxMessage, Product
-from lending.models.enums import DeviceSignal, LoanStatus, OutboxChannel
+from lending.models.enums import DeviceSignal, LoanStatus, OutboxChannel, OutboxStatus
+from lending.models.types import utcnow
 from lending.services import audit
 from lending.services.nightly.batches import id_ranges
 
@@ -21,8 +22,9 @@ PAID_OFF = (LoanStatus.SETTLED, LoanStatus.CLOSED)
 def signal(engine: Engine, as_of: date, device_url: str) -> dict:
     """Queue lock, unlock and release signals for `as_of`."""
     counts = {str(s): 0 for s in DeviceSignal}
-    threshold = select(Product.lock_after_dpd).where(
-        Product.id == Loan.product_id).scalar_subquery()
+    threshold = (
+        select(Product.lock_after_dpd).where(Product.id == Loan.product_id).scalar_subquery()
+    )
     active = Loan.status == LoanStatus.ACTIVE
     wants_signal = (
         (active & ~Loan.device_locked & (Loan.days_past_due >= threshold))
@@ -37,21 +39,52 @@ def signal(engine: Engine, as_of: date, device_url: str) -> dict:
 
 
 def signal_range(session: Session, as_of: date, url: str, lo: int, hi: int) -> list:
-    """Signals for the loans of a key range whose device state must change."""
+    """Signals for the loans of a key range whose device state must change, in bulk."""
     rows = session.execute(
-        select(Loan, Product.lock_after_dpd).join(Product, Product.id == Loan.product_id)
-        .where(Loan.id >= lo, Loan.id <= hi).with_for_update(of=Loan)
+        select(
+            Loan.id,
+            Loan.imei,
+            Loan.status,
+            Loan.days_past_due,
+            Loan.device_locked,
+            Loan.device_released,
+            Product.lock_after_dpd,
+        )
+        .join(Product, Product.id == Loan.product_id)
+        .where(Loan.id >= lo, Loan.id <= hi)
+        .with_for_update(of=Loan)
     ).all()
-    sent = []
-    for loan, threshold in rows:
-        kind = decide_signal(loan, threshold)
-        if kind is not None:
-            _queue(session, loan, kind, as_of, url)
-            sent.append(kind)
-    return sent
+    planned = [(row, kind) for row in rows if (kind := decide_signal(row, row.lock_after_dpd))]
+    if not planned:
+        return []
+    session.execute(update(Loan), [_new_state(row, kind) for row, kind in planned])
+    keys = {_key(row.id, kind, as_of): (row, kind) for row, kind in planned}
+    queued = set(
+        session.execute(
+            select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(list(keys)))
+        ).scalars()
+    )
+    fresh = [(key, row, kind) for key, (row, kind) in keys.items() if key not in queued]
+    if fresh:
+        session.execute(
+            insert(OutboxMessage), [_message(k, r, kind, as_of, url) for k, r, kind in fresh]
+        )
+        audit.record_many(
+            session,
+            [
+                audit.event_row(
+                    action=f"device.{kind}",
+                    object_type="loans",
+                    object_id=row.id,
+                    after={"as_of": as_of.isoformat(), "days_past_due": row.days_past_due},
+                )
+                for _key_, row, kind in fresh
+            ],
+        )
+    return [kind for _row, kind in planned]
 
 
-def decide_signal(loan: Loan, lock_after_dpd: int) -> DeviceSignal | None:
+def decide_signal(loan, lock_after_dpd: int) -> DeviceSignal | None:
     """The signal a loan's device needs now, if any."""
     if loan.status in PAID_OFF and not loan.device_released:
         return DeviceSignal.RELEASE
@@ -64,22 +97,38 @@ def decide_signal(loan: Loan, lock_after_dpd: int) -> DeviceSignal | None:
     return None
 
 
-def _queue(session: Session, loan: Loan, kind: DeviceSignal, as_of: date, url: str) -> None:
-    key = f"device:{loan.id}:{kind}:{as_of.isoformat()}"
+def _key(loan_id: int, kind: DeviceSignal, as_of: date) -> str:
     if kind == DeviceSignal.RELEASE:
-        key = f"device:{loan.id}:release"
-        loan.device_released = True
-    else:
-        loan.device_locked = kind == DeviceSignal.LOCK
-    if session.execute(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first():
-        return
-    session.add(OutboxMessage(
-        channel=OutboxChannel.WEBHOOK, recipient=url or "device-webhook-not-configured",
-        dedupe_key=key, loan_id=loan.id, subject=str(kind),
-        payload={"event": str(kind), "loan_id": loan.id, "imei": loan.imei,
-                 "as_of": as_of.isoformat(), "days_past_due": loan.days_past_due}))
-    audit.record(session, action=f"device.{kind}", obj=loan,
-                 after={"as_of": as_of.isoformat(), "days_past_due": loan.days_past_due})
+        return f"device:{loan_id}:release"
+    return f"device:{loan_id}:{kind}:{as_of.isoformat()}"
+
+
+def _new_state(row, kind: DeviceSignal) -> dict:
+    if kind == DeviceSignal.RELEASE:
+        return {"id": row.id, "device_released": True}
+    return {"id": row.id, "device_locked": kind == DeviceSignal.LOCK}
+
+
+def _message(key: str, row, kind: DeviceSignal, as_of: date, url: str) -> dict:
+    return {
+        "channel": OutboxChannel.WEBHOOK,
+        "recipient": url or "device-webhook",
+        "subject": str(kind),
+        "body": "",
+        "dedupe_key": key,
+        "loan_id": row.id,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "last_error": "",
+        "created_at": utcnow(),
+        "payload": {
+            "event": str(kind),
+            "loan_id": row.id,
+            "imei": row.imei,
+            "as_of": as_of.isoformat(),
+            "days_past_due": row.days_past_due,
+        },
+    }
 
 
 def still_due(session: Session, message: OutboxMessage) -> bool:
@@ -87,8 +136,6 @@ def still_due(session: Session, message: OutboxMessage) -> bool:
     if not message.payload or message.payload.get("event") != DeviceSignal.LOCK:
         return True
     loan = session.get(Loan, message.loan_id)
-    return bool(loan and loan.status == LoanStatus.ACTIVE and loan.device_locked
-                and loan.days_past_due > 0)
-
-
-
+    return bool(
+        loan and loan.status == LoanStatus.ACTIVE and loan.device_locked and loan.days_past_due > 0
+    )

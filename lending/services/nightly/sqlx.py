@@ -10,11 +10,20 @@ from lending.models.enums import Bucket, Classification
 
 # (lowest DPD, bucket) and (lowest DPD, class), highest first: the one table both SQL and
 # Python read, so the nightly UPDATE and the pages never disagree.
-BUCKETS = ((91, Bucket.DPD_90_PLUS), (61, Bucket.DPD_61_90), (31, Bucket.DPD_31_60),
-           (1, Bucket.DPD_1_30), (0, Bucket.CURRENT))
-CLASSES = ((180, Classification.LOSS), (90, Classification.DOUBTFUL),
-           (30, Classification.SUBSTANDARD), (5, Classification.WATCH),
-           (0, Classification.REGULAR))
+BUCKETS = (
+    (91, Bucket.DPD_90_PLUS),
+    (61, Bucket.DPD_61_90),
+    (31, Bucket.DPD_31_60),
+    (1, Bucket.DPD_1_30),
+    (0, Bucket.CURRENT),
+)
+CLASSES = (
+    (180, Classification.LOSS),
+    (90, Classification.DOUBTFUL),
+    (30, Classification.SUBSTANDARD),
+    (5, Classification.WATCH),
+    (0, Classification.REGULAR),
+)
 
 
 def bucket_of(dpd: int) -> Bucket:
@@ -29,8 +38,10 @@ def class_of(dpd: int) -> Classification:
 
 def banded(dpd: ColumnElement, table) -> ColumnElement:
     """A CASE expression mapping DPD to a band value, from one of the tables above."""
-    return case(*[(dpd >= low, literal(str(value))) for low, value in table[:-1]],
-                else_=literal(str(table[-1][1])))
+    return case(
+        *[(dpd >= low, literal(str(value))) for low, value in table[:-1]],
+        else_=literal(str(table[-1][1])),
+    )
 
 
 def days_between(dialect: str, later: date, earlier: ColumnElement) -> ColumnElement:
