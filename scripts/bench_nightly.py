@@ -86,6 +86,11 @@ def generate(url: str, n: int) -> None:
     engine.dispose()
 
 
+def rss_mb() -> float:
+    """Peak resident memory of this process so far, MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def timed(label: str, function) -> float:
     start = time.perf_counter()
     function()
@@ -118,20 +123,28 @@ def main() -> int:
 def run(url: str, n: int, workers: int) -> int:
     print(f"nightly benchmark: {n:,} active loans x 12 instalments, PostgreSQL, as of {AS_OF}")
     timed("generate the book", lambda: generate(url, n))
+    print(f"  (peak RSS after generating: {rss_mb():.0f} MB)")
     engine = make_engine(url)
     with engine.begin() as conn:
         floor = timed("SQL floor (one UPDATE)", lambda: conn.execute(text(FLOOR), {"as_of": AS_OF}))
     config = NightlyConfig(workers=workers, database_url=url)
     start = time.perf_counter()
-    [result] = run_nightly(engine, AS_OF, config)
+    rss_before = {}
+
+    def note_rss(step: str):
+        rss_before[step] = rss_mb()
+
+    [result] = run_nightly(engine, AS_OF, config, report=note_rss)
     total = time.perf_counter() - start
     with engine.connect() as conn:
         steps = dict(conn.execute(text(
             "SELECT job, duration_ms FROM job_runs WHERE job LIKE 'nightly.%'")).all())
     for step, ms in steps.items():
-        print(f"  {step:<28} {ms / 1000:8.2f} s   {result[step.split('.', 1)[1]]}")
+        name = step.split(".", 1)[1]
+        print(f"  {step:<28} {ms / 1000:8.2f} s   {result[name]}  "
+              f"(peak RSS before: {rss_before.get(name, 0):.0f} MB)")
     ageing = steps["nightly.ageing"] / 1000
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = rss_mb()
     print(f"whole night: {total:.1f} s = {n / total:,.0f} loans/s "
           f"(target for 1,000,000: under 900 s)")
     print(f"ageing vs SQL floor: {ageing:.2f} s / {floor:.2f} s = {ageing / floor:.2f}x "

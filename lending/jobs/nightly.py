@@ -31,23 +31,43 @@ def nightly_config(settings):
 
 
 class Progress:
-    """A click progress bar per step, on a terminal only."""
+    """A click progress bar per batched step, on a terminal only, measured in loan ids."""
 
-    def __init__(self, total: int):
-        self.total = total
+    def __init__(self, last_id: int):
+        self.last_id = last_id
+        self.bar = None
+
+    def finish(self) -> None:
+        """Fill and close the current bar (the step is done)."""
+        if self.bar is not None:
+            self.bar.update(self.bar.length - self.bar.pos)
+            self.bar.render_finish()
+            self.bar = None
 
     def __call__(self, step: str):
-        if not sys.stdout.isatty() or not self.total:
+        self.finish()
+        if not sys.stdout.isatty() or not self.last_id:
             return None
-        bar = click.progressbar(length=self.total, label=f"{step:<15}")
-        bar.__enter__()
-        seen = {"n": 0}
+        self.bar = click.progressbar(length=self.last_id, label=f"{step:<15}")
+        self.bar.render_progress()
+        done = {"id": 0}
 
-        def advance(_last_id: int) -> None:
-            seen["n"] += 1
-            bar.update(1)
+        def advance(last_id: int) -> None:
+            self.bar.update(last_id - done["id"])
+            done["id"] = last_id
 
         return advance
+
+
+def last_loan_id(engine) -> int:
+    """The highest loan id: the length of a progress bar over the book."""
+    from sqlalchemy import func, select
+    from sqlmodel import Session
+
+    from lending.models import Loan
+
+    with Session(engine) as session:
+        return session.execute(select(func.max(Loan.id))).scalar_one() or 0
 
 
 @click.command("nightly")
@@ -66,7 +86,10 @@ def nightly(as_of: datetime, workers: int) -> None:
         from dataclasses import replace
 
         config = replace(config, workers=workers, database_url=settings.database_url)
-    for result in run_nightly(get_engine(), as_of.date(), config):
+    progress = Progress(last_loan_id(get_engine()))
+    results = run_nightly(get_engine(), as_of.date(), config, report=progress)
+    progress.finish()
+    for result in results:
         day = result.pop("as_of")
         click.echo(f"nightly {day}")
         for step, counts in result.items():

@@ -19,9 +19,7 @@ SHOP_AND_STAFF = (Role.RETAILER, Role.UNDERWRITER, Role.ADMIN)
 def outstanding_principal():
     """Per loan, in SQL: the principal scheduled less the principal paid."""
     owed = func.coalesce(func.sum(Instalment.principal - Instalment.paid_principal), 0)
-    return type_coerce(
-        select(owed).where(Instalment.loan_id == Loan.id).scalar_subquery(), Money()
-    )
+    return type_coerce(select(owed).where(Instalment.loan_id == Loan.id).scalar_subquery(), Money())
 
 
 @bp.get("/loans")

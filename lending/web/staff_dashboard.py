@@ -58,26 +58,33 @@ def dashboard_csv():
 def charts(report: Portfolio) -> dict:
     """The bars of the dashboard's three charts."""
     return {
-        "buckets": bars(
-            [
-                (str(x.bucket), x.outstanding, short_amount(x.outstanding),
-                 f"{x.bucket}: {x.loans} loans, {pkr(x.outstanding)} outstanding")
-                for x in report.buckets
-            ],
+        "buckets": _bars(
+            [(str(x.bucket), x.outstanding, x.loans) for x in report.buckets],
+            ("loans", "outstanding"),
             TONES,
         ),
-        "disbursements": bars(
-            [
-                (x.month, x.amount, short_amount(x.amount),
-                 f"{x.month}: {x.count} loans booked, {pkr(x.amount)} financed")
-                for x in report.disbursements
-            ]
+        "disbursements": _bars(
+            [(x.month, x.amount, x.count) for x in report.disbursements],
+            ("loans booked", "financed"),
         ),
-        "collections": bars(
-            [
-                (x.month, x.amount, short_amount(x.amount),
-                 f"{x.month}: {x.count} payments, {pkr(x.amount)} collected")
-                for x in report.collections
-            ]
+        "collections": _bars(
+            [(x.month, x.amount, x.count) for x in report.collections], ("payments", "collected")
         ),
     }
+
+
+def _bars(rows: list, words: tuple[str, str], tones: dict | None = None) -> list:
+    """Bars for (label, amount, count) rows; each bar's title gives the count and exact amount."""
+    counted, amounted = words
+    return bars(
+        [
+            (
+                label,
+                amount,
+                short_amount(amount),
+                f"{label}: {n} {counted}, {pkr(amount)} {amounted}",
+            )
+            for label, amount, n in rows
+        ],
+        tones,
+    )

@@ -123,13 +123,17 @@ def _versions(current: Product) -> list:
         .group_by(Loan.product_version)
         .subquery()
     )
-    return get_session().exec(
-        select(ProductVersion, func.coalesce(booked.c.loans, 0))
-        .outerjoin(booked, booked.c.product_version == ProductVersion.version)
-        .where(ProductVersion.product_id == current.id)
-        .order_by(ProductVersion.version.desc())
-        .limit(50)
-    ).all()
+    return (
+        get_session()
+        .exec(
+            select(ProductVersion, func.coalesce(booked.c.loans, 0))
+            .outerjoin(booked, booked.c.product_version == ProductVersion.version)
+            .where(ProductVersion.product_id == current.id)
+            .order_by(ProductVersion.version.desc())
+            .limit(50)
+        )
+        .all()
+    )
 
 
 def as_form(product: Product) -> dict:

@@ -41,6 +41,13 @@ def book(app, session):
     first, second = f.IncentiveProgrammeFactory(), f.IncentiveProgrammeFactory()
     for programme in (first, second):  # two tags on one loan count it once
         f.LoanIncentiveFactory(loan_id=loans["late"].id, programme=programme)
+    payments(loans)
+    snapshots(loans)
+    return loans
+
+
+def payments(loans) -> None:
+    """A payment late on 31 October UTC (1 November in Karachi), a reversed one, one in October."""
     pay = f.PaymentFactory
     pay(loan_id=loans["current"].id, amount=D("3000.00"), paid_at=_at(2026, 10, 31, 21))
     pay(
@@ -50,6 +57,10 @@ def book(app, session):
         status=PaymentStatus.REVERSED,
     )
     pay(loan_id=loans["new"].id, amount=D("500.00"), paid_at=_at(2026, 10, 15, 9))
+
+
+def snapshots(loans) -> None:
+    """Month-end buckets on 30 September and 31 October; the closed loan left in between."""
     for key, was, now in [
         ("current", "current", "current"),
         ("late", "1-30", "31-60"),
@@ -59,7 +70,6 @@ def book(app, session):
         f.LoanSnapshotFactory(loan_id=loans[key].id, as_of=date(2026, 9, 30), bucket=was)
         if now:
             f.LoanSnapshotFactory(loan_id=loans[key].id, as_of=date(2026, 10, 31), bucket=now)
-    return loans
 
 
 def _at(year, month, day, hour) -> datetime:

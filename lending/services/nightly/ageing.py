@@ -17,7 +17,8 @@ def age(engine: Engine, as_of: date, progress=None) -> dict:
     """Age the active book for `as_of`; write month-end snapshots on a month's last day."""
     active = Loan.status == LoanStatus.ACTIVE
     counts = {"loans": 0, "overdue": 0, "snapshots": 0}
-    for lo, hi in id_ranges(engine, active):
+    # Large ranges: the work is all in the database, and fewer statements come nearer the floor.
+    for lo, hi in id_ranges(engine, active, batch=50_000):
         with Session(engine) as session, session.begin():
             counts["loans"] += age_range(session, as_of, lo, hi)
             if is_month_end(as_of):

@@ -20,7 +20,7 @@ def charge(engine: Engine, as_of: date, progress=None) -> dict:
     """Charge every late fee due by `as_of` that is not charged yet."""
     counts = {"fees": 0, "charity": 0}
     overdue = and_(Loan.status == LoanStatus.ACTIVE, Loan.days_past_due > 0)
-    for lo, hi in id_ranges(engine, overdue):
+    for lo, hi in id_ranges(engine, overdue, batch=2000):
         with Session(engine) as session, session.begin():
             for fee in charge_range(session, as_of, lo, hi):
                 counts["fees"] += 1
@@ -34,9 +34,18 @@ def charge_range(session: Session, as_of: date, lo: int, hi: int) -> list[Fee]:
     """Late fees for the unpaid, uncharged instalments of a key range of loans."""
     charged = select(Fee.id).where(Fee.instalment_id == Instalment.id, Fee.kind == FeeKind.LATE)
     rows = session.execute(
-        select(Instalment, Loan.islamic, Product)
+        select(
+            Instalment.id,
+            Instalment.loan_id,
+            Instalment.due_date,
+            Instalment.total,
+            Instalment.paid_principal,
+            Instalment.paid_profit,
+            Instalment.paid_fee,
+            Loan.islamic,
+            Loan.product_id,
+        )
         .join(Loan, Loan.id == Instalment.loan_id)
-        .join(Product, Product.id == Loan.product_id)
         .where(
             Loan.id >= lo,
             Loan.id <= hi,
@@ -47,7 +56,8 @@ def charge_range(session: Session, as_of: date, lo: int, hi: int) -> list[Fee]:
         )
         .order_by(Instalment.loan_id, Instalment.n)
     ).all()
-    fees = [fee for row in rows if (fee := _fee(row, as_of)) is not None]
+    rules = {p.id: rule_of(p) for p in session.execute(select(Product)).scalars()}
+    fees = [fee for row in rows if (fee := _fee(row, rules[row.product_id], as_of))]
     if fees:
         session.execute(insert(Fee), [_row(fee) for fee in fees])
         audit.record_many(
@@ -92,17 +102,14 @@ def rule_of(product: Product) -> LateFeeRule:
     )
 
 
-def _fee(row, as_of: date) -> Fee | None:
-    instalment, islamic, product = row
-    overdue = (
-        instalment.total - instalment.paid_principal - instalment.paid_profit - instalment.paid_fee
-    )
-    charge = late_fee(rule_of(product), overdue, instalment.due_date, as_of, islamic)
+def _fee(row, rule: LateFeeRule, as_of: date) -> Fee | None:
+    overdue = row.total - row.paid_principal - row.paid_profit - row.paid_fee
+    charge = late_fee(rule, overdue, row.due_date, as_of, row.islamic)
     if charge.amount <= 0:
         return None
     return Fee(
-        loan_id=instalment.loan_id,
-        instalment_id=instalment.id,
+        loan_id=row.loan_id,
+        instalment_id=row.id,
         kind=FeeKind.LATE,
         amount=charge.amount,
         charity=charge.charity,

@@ -48,7 +48,20 @@ def remind(engine: Engine, as_of: date) -> dict:
 def _for_offset(session, product: Product, offset: int, as_of: date) -> list[OutboxMessage]:
     due = as_of - timedelta(days=offset)
     rows = session.execute(
-        select(Instalment, Loan, Applicant)
+        select(
+            Instalment.id,
+            Instalment.n,
+            Instalment.due_date,
+            Instalment.total,
+            Instalment.paid_principal,
+            Instalment.paid_profit,
+            Instalment.paid_fee,
+            Loan.id.label("loan_id"),
+            Loan.instalments_count,
+            Applicant.language,
+            Applicant.mobile,
+            Applicant.email,
+        )
         .join(Loan, Loan.id == Instalment.loan_id)
         .join(Applicant, Applicant.id == Loan.applicant_id)
         .where(
@@ -94,50 +107,47 @@ def _for_offset(session, product: Product, offset: int, as_of: date) -> list[Out
 
 
 def _messages(row, offset: int) -> list[OutboxMessage]:
-    instalment, loan, applicant = row
-    language = Language(applicant.language)
-    text = reminder_text(instalment, loan, language, offset)
+    language = Language(row.language)
+    text = reminder_text(row, language, offset)
     subject = TEXTS[language]["subject"].format(
-        loan=loan.id, n=instalment.n, count=loan.instalments_count
+        loan=row.loan_id, n=row.n, count=row.instalments_count
     )
-    key = f"reminder:{instalment.id}:{offset}"
+    key = f"reminder:{row.id}:{offset}"
     out = [
         OutboxMessage(
             channel=OutboxChannel.SMS,
-            recipient=applicant.mobile,
+            recipient=row.mobile,
             body=text,
             dedupe_key=f"{key}:sms",
-            loan_id=loan.id,
+            loan_id=row.loan_id,
         )
     ]
-    if applicant.email:
+    if row.email:
         out.append(
             OutboxMessage(
                 channel=OutboxChannel.EMAIL,
-                recipient=applicant.email,
+                recipient=row.email,
                 subject=subject,
                 body=text,
                 dedupe_key=f"{key}:email",
-                loan_id=loan.id,
+                loan_id=row.loan_id,
             )
         )
     return out
 
 
-def reminder_text(instalment: Instalment, loan: Loan, language: Language, offset: int) -> str:
+def reminder_text(row, language: Language, offset: int) -> str:
     """The reminder for an instalment `offset` days from its due date, in the language."""
     locale = "ur_PK" if language == Language.URDU else "en_PK"
-    left = (
-        instalment.total - instalment.paid_principal - instalment.paid_profit - instalment.paid_fee
-    )
+    left = row.total - row.paid_principal - row.paid_profit - row.paid_fee
     values = {
-        "n": instalment.n,
-        "count": loan.instalments_count,
-        "loan": loan.id,
+        "n": row.n,
+        "count": row.instalments_count,
+        "loan": row.loan_id,
         "amount": format_currency(
             left, "PKR", format="¤\u00a0#,##0.00", locale=locale, currency_digits=False
         ),
-        "due": format_date(instalment.due_date, "d MMM y", locale=locale),
+        "due": format_date(row.due_date, "d MMM y", locale=locale),
         "days": offset,
     }
     kind = "before" if offset < 0 else "due" if offset == 0 else "after"
