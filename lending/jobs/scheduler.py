@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
 
 from lending.db import get_engine
 
@@ -57,9 +58,11 @@ def build_scheduler(engine: Engine, timezone: str, outbox_minutes: int, blocking
     kind = BlockingScheduler if blocking else BackgroundScheduler
     zone = ZoneInfo(timezone)
     scheduler = kind(
-        # Its own engine: the job store disposes of the engine it uses when it shuts down.
-        jobstores={"default": SQLAlchemyJobStore(
-            url=engine.url.render_as_string(hide_password=False), tablename=JOBS_TABLE)},
+        # Its own engine, unpooled: the store disposes of its engine when it shuts down, and a
+        # pooled connection it still held would be dropped unclosed.
+        jobstores={"default": SQLAlchemyJobStore(engine=create_engine(
+            engine.url.render_as_string(hide_password=False), poolclass=NullPool),
+            tablename=JOBS_TABLE)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600},
         timezone=zone,
     )

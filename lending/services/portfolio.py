@@ -124,17 +124,10 @@ def _ageing(session: Session, as_of: date) -> tuple[date | None, int]:
 
 def bucket_lines(session: Session, as_of: date) -> list[BucketLine]:
     """Active loans and their outstanding principal per bucket, every bucket listed."""
-    owed = (
-        select(
-            Instalment.loan_id,
-            func.sum(Instalment.principal - Instalment.paid_principal).label("amount"),
-        )
-        .group_by(Instalment.loan_id)
-        .subquery()
-    )
+    owed = Instalment.principal - Instalment.paid_principal
     rows = session.exec(
-        select(Loan.bucket, func.count(), money_sum(owed.c.amount))
-        .outerjoin(owed, owed.c.loan_id == Loan.id)
+        select(Loan.bucket, func.count(func.distinct(Loan.id)), money_sum(owed))
+        .outerjoin(Instalment, Instalment.loan_id == Loan.id)
         .where(_active(as_of))
         .group_by(Loan.bucket)
     ).all()

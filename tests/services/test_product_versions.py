@@ -6,8 +6,8 @@ from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
 from lending.migrate import downgrade, upgrade
-from lending.models import Product, ProductVersion
-from lending.services.products import terms_for_loan
+from lending.models import Loan, Product, ProductVersion
+from lending.services.products import booked_version, terms_for_loan
 from tests import factories as f
 
 
@@ -70,3 +70,20 @@ def test_a_loan_is_serviced_by_its_own_version(session):
         3,
     )
     assert terms.reminder_offsets == (-3, 0, 1, 7, 30) and terms.lock_after_dpd == 30
+
+
+def test_set_based_sql_joins_each_loan_to_its_version(session):
+    old = f.LoanFactory()
+    product = session.get(Product, old.product_id)
+    product.lock_after_dpd, product.version = 45, 2
+    session.commit()
+    new = f.LoanFactory(
+        application=f.ApplicationFactory(product_id=product.id, product_version=2),
+        product_version=2,
+    )
+    rows = session.exec(
+        select(Loan.id, ProductVersion.lock_after_dpd)
+        .join(ProductVersion, booked_version())
+        .order_by(Loan.id)
+    ).all()
+    assert rows == [(old.id, 30), (new.id, 45)]

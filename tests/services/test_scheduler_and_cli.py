@@ -1,9 +1,7 @@
 """`lending nightly`, `lending outbox deliver`, `lending payments import`, the scheduler."""
 
-import gc
 import threading
 import time
-import warnings
 from datetime import date
 
 import pytest
@@ -66,11 +64,6 @@ def test_scheduler_persists_its_jobs_in_the_database(app, session):
         assert [r[0] for r in rows] == ["nightly", "outbox"]
     finally:
         scheduler.shutdown()
-        # APScheduler's job store drops a pooled connection on shutdown without closing it;
-        # collect it here, where its ResourceWarning is known and harmless.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            gc.collect()
 
 
 def test_a_second_scheduler_waits_for_the_first(app, backend):
