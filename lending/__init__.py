@@ -25,6 +25,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     register_extensions(app)
     register_blueprints(app)
+    register_hardening(app)
     register_errors(app)
     register_cli(app)
     return app
@@ -96,6 +97,13 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)
     for bp in (main.bp, auth.bp, retailer.bp, staff.bp, portal.bp, api_bp, openapi.bp):
         app.register_blueprint(bp)
+
+
+def register_hardening(app: Flask) -> None:
+    """Log-in rate limit and security headers (after the blueprints: it wraps the log-in)."""
+    from lending.web.hardening import register_hardening as register
+
+    register(app)
 
 
 def register_errors(app: Flask) -> None:

@@ -29,6 +29,12 @@ class Settings:
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
     api_token_days: int = 365
+    # Log-in abuse: attempts per client address (Flask-Limiter syntax and storage URI), and
+    # how many failures in a row lock an account for how long.
+    login_rate_limit: str = "10/minute"
+    ratelimit_storage_uri: str = "memory://"
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
     # Credit decisions: score cut-offs, an optional trained scorecard file, the bureau's patience.
     score_approve: int = 620
     score_refer: int = 560

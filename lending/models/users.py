@@ -38,6 +38,7 @@ class User(SQLModel, table=True):
     language: Language = enum_field(Language, default=Language.ENGLISH)
     active: bool = Field(default=True)
     failed_logins: int = Field(default=0)
+    locked_until: datetime | None = timestamp()  # set after too many failed log-ins in a row
     last_login_at: datetime | None = timestamp()
     created_at: datetime = created_at()
 

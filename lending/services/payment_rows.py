@@ -1,5 +1,6 @@
 """What a payment writes: allocation rows and the paid columns of instalments and late fees."""
 
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from lending.finance.allocation import Allocation
@@ -15,6 +16,7 @@ def write_allocation(
 ) -> None:
     """Add the allocation to the instalments' paid columns and record one row per instalment."""
     by_n = {item.n: item for item in book.instalments}
+    rows = []
     for line in allocation.lines:
         item = by_n[line.instalment]
         fee = book.late_fees.get(item.id)
@@ -24,16 +26,18 @@ def write_allocation(
             fee.paid_amount += line.late_fee
         if _fully_paid(item, fee):
             item.paid_on = allocation.on
-        session.add(
-            PaymentAllocation(
-                payment_id=payment.id,
-                instalment_id=item.id,
-                late_fee=line.late_fee,
-                fee=line.fee,
-                profit=line.profit,
-                principal=line.principal,
-            )
+        rows.append(
+            {
+                "payment_id": payment.id,
+                "instalment_id": item.id,
+                "late_fee": line.late_fee,
+                "fee": line.fee,
+                "profit": line.profit,
+                "principal": line.principal,
+            }
         )
+    if rows:  # one executemany, not an INSERT ... RETURNING per instalment (SQLite)
+        session.execute(insert(PaymentAllocation), rows)
 
 
 def _fully_paid(item: Instalment, late_fee: Fee | None) -> bool:

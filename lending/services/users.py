@@ -1,5 +1,6 @@
 """Users, log-in and API tokens."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -41,30 +42,65 @@ def create_user(
     return user
 
 
+@dataclass(frozen=True)
+class Lockout:
+    """How many failed log-ins in a row lock an account, and for how many minutes."""
+
+    max_failures: int = 5
+    minutes: int = 15
+
+
 def authenticate(
-    session: Session, *, email: str, password: str, hasher: PasswordHasher, ip: str = ""
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    hasher: PasswordHasher,
+    ip: str = "",
+    lockout: Lockout = Lockout(),
 ) -> User | None:
-    """Return the user for good credentials; record the attempt either way."""
+    """Return the user for good credentials; record the attempt either way; lock after many."""
     user = session.exec(select(User).where(User.email == email.strip().lower())).first()
     ok = verify_password(hasher, user.password_hash if user else None, password)
+    now = datetime.now(UTC)
+    if user is not None and user.locked_until and user.locked_until > now:
+        _record_failure(session, user, email, ip, action="auth.login_locked")
+        return None
     if not ok or not user.active:
         if user is not None:
-            user.failed_logins += 1
-        audit.record(
-            session,
-            action="auth.login_failed",
-            actor_id=user.id if user else None,
-            obj=user,
-            detail={"email": email.strip().lower()[:254]},
-            ip=ip,
-        )
+            _count_failure(session, user, now, lockout)
+        _record_failure(session, user, email, ip, action="auth.login_failed")
         return None
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
-    user.failed_logins = 0
-    user.last_login_at = datetime.now(UTC)
+    user.failed_logins, user.locked_until = 0, None
+    user.last_login_at = now
     audit.record(session, action="auth.login", actor_id=user.id, obj=user, ip=ip)
     return user
+
+
+def _count_failure(session: Session, user: User, now: datetime, lockout: Lockout) -> None:
+    user.failed_logins += 1
+    if user.failed_logins >= lockout.max_failures:
+        user.failed_logins, user.locked_until = 0, now + timedelta(minutes=lockout.minutes)
+        audit.record(
+            session,
+            action="auth.locked",
+            actor_id=user.id,
+            obj=user,
+            detail={"until": user.locked_until.isoformat()},
+        )
+
+
+def _record_failure(session: Session, user: User | None, email: str, ip: str, action: str) -> None:
+    audit.record(
+        session,
+        action=action,
+        actor_id=user.id if user else None,
+        obj=user,
+        detail={"email": email.strip().lower()[:254]},
+        ip=ip,
+    )
 
 
 def issue_token(

@@ -10,7 +10,7 @@ from lending.db import get_session
 from lending.models import User
 from lending.models.enums import Role
 from lending.services import audit
-from lending.services.users import authenticate
+from lending.services.users import Lockout, authenticate
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 login_manager = LoginManager()
@@ -27,6 +27,12 @@ def load_user(user_id: str) -> User | None:
 class LoginForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+
+
+def lockout_policy() -> Lockout:
+    """The lock-out of this deployment's settings."""
+    settings = current_app.extensions["lending.settings"]
+    return Lockout(settings.login_max_failures, settings.login_lock_minutes)
 
 
 def landing_for(user: User) -> str:
@@ -51,6 +57,7 @@ def login():
             password=form.password.data,
             hasher=current_app.extensions["lending.hasher"],
             ip=request.remote_addr or "",
+            lockout=lockout_policy(),
         )
         session.commit()  # the failed attempt is recorded too
         if user is not None:

@@ -211,3 +211,19 @@ def test_a_run_killed_midway_and_run_again_ends_as_an_uninterrupted_run(
     assert state(session) == expected
     night(app, day)  # and once more: nothing changes
     assert state(session) == expected
+
+
+def test_an_edited_product_does_not_reach_booked_loans(app, session, loans):
+    from lending.models import Product
+
+    product = session.exec(select(Product).where(Product.code == "QIST-STD")).one()
+    product.late_fee_fixed, product.lock_after_dpd = Decimal("900.00"), 5
+    product.reminder_offsets = [-10]
+    product.version += 1  # an edit makes a new version; the booked loans keep version 1
+    session.commit()
+    night(app, date(2027, 1, 1))
+    fee = session.exec(select(Fee).where(Fee.loan_id == loans[0])).all()
+    assert [f.amount for f in fee if f.kind == FeeKind.LATE] == [Decimal("500.00")]
+    assert count(session, OutboxMessage, OutboxMessage.subject == "lock") == 0  # 4 days < 30
+    night(app, date(2026, 12, 25))  # -3 under version 1 still reminds
+    assert count(session, OutboxMessage, OutboxMessage.dedupe_key.like("reminder:%")) == 4

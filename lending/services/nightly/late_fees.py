@@ -8,8 +8,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from lending.finance.late_fees import LateFeeRule, late_fee
-from lending.models import Fee, Instalment, Loan, Product
+from lending.models import Fee, Instalment, Loan
 from lending.models.enums import FeeKind, LoanStatus
+from lending.models.products import ProductVersion
 from lending.models.types import utcnow
 from lending.services import audit
 from lending.services.nightly.batches import id_ranges
@@ -44,6 +45,7 @@ def charge_range(session: Session, as_of: date, lo: int, hi: int) -> list[Fee]:
             Instalment.paid_fee,
             Loan.islamic,
             Loan.product_id,
+            Loan.product_version,
         )
         .join(Loan, Loan.id == Instalment.loan_id)
         .where(
@@ -56,8 +58,16 @@ def charge_range(session: Session, as_of: date, lo: int, hi: int) -> list[Fee]:
         )
         .order_by(Instalment.loan_id, Instalment.n)
     ).all()
-    rules = {p.id: rule_of(p) for p in session.execute(select(Product)).scalars()}
-    fees = [fee for row in rows if (fee := _fee(row, rules[row.product_id], as_of))]
+    # The rule of the product version each loan was booked under: later edits never reach it.
+    rules = {
+        (v.product_id, v.version): rule_of(v)
+        for v in session.execute(select(ProductVersion)).scalars()
+    }
+    fees = [
+        fee
+        for row in rows
+        if (fee := _fee(row, rules[(row.product_id, row.product_version)], as_of))
+    ]
     if fees:
         session.execute(insert(Fee), [_row(fee) for fee in fees])
         audit.record_many(
@@ -92,7 +102,7 @@ def _row(fee: Fee) -> dict:
     }
 
 
-def rule_of(product: Product) -> LateFeeRule:
+def rule_of(product: ProductVersion) -> LateFeeRule:
     """The product's late-fee rule."""
     return LateFeeRule(
         fixed=product.late_fee_fixed,

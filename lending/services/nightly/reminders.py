@@ -8,8 +8,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from lending.models import Applicant, Instalment, Loan, OutboxMessage, Product
+from lending.models import Applicant, Instalment, Loan, OutboxMessage
 from lending.models.enums import Language, LoanStatus, OutboxChannel, OutboxStatus
+from lending.models.products import ProductVersion
 from lending.models.types import utcnow
 from lending.services.nightly.sqlx import unpaid
 
@@ -35,17 +36,17 @@ TEXTS = {
 
 
 def remind(engine: Engine, as_of: date) -> dict:
-    """Queue the reminders due on `as_of` for every product's offsets."""
+    """Queue the reminders due on `as_of`, by the offsets of each loan's product version."""
     counts = {"sms": 0, "email": 0}
     with Session(engine) as session, session.begin():
-        for product in session.exec(select(Product)).scalars():
-            for offset in sorted(set(product.reminder_offsets or [])):
-                for message in _for_offset(session, product, offset, as_of):
+        for version in session.exec(select(ProductVersion)).scalars():
+            for offset in sorted(set(version.reminder_offsets or [])):
+                for message in _for_offset(session, version, offset, as_of):
                     counts[str(message.channel)] += 1
     return counts
 
 
-def _for_offset(session, product: Product, offset: int, as_of: date) -> list[OutboxMessage]:
+def _for_offset(session, version, offset: int, as_of: date) -> list[OutboxMessage]:
     due = as_of - timedelta(days=offset)
     rows = session.execute(
         select(
@@ -65,7 +66,8 @@ def _for_offset(session, product: Product, offset: int, as_of: date) -> list[Out
         .join(Loan, Loan.id == Instalment.loan_id)
         .join(Applicant, Applicant.id == Loan.applicant_id)
         .where(
-            Loan.product_id == product.id,
+            Loan.product_id == version.product_id,
+            Loan.product_version == version.version,
             Loan.status == LoanStatus.ACTIVE,
             Instalment.due_date == due,
             unpaid(),

@@ -10,11 +10,13 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from lending.models import Loan, OutboxMessage, Product
+from lending.models import Loan, OutboxMessage
 from lending.models.enums import DeviceSignal, LoanStatus, OutboxChannel, OutboxStatus
+from lending.models.products import ProductVersion
 from lending.models.types import utcnow
 from lending.services import audit
 from lending.services.nightly.batches import id_ranges
+from lending.services.products import booked_version
 
 PAID_OFF = (LoanStatus.SETTLED, LoanStatus.CLOSED)
 
@@ -22,9 +24,7 @@ PAID_OFF = (LoanStatus.SETTLED, LoanStatus.CLOSED)
 def signal(engine: Engine, as_of: date, device_url: str) -> dict:
     """Queue lock, unlock and release signals for `as_of`."""
     counts = {str(s): 0 for s in DeviceSignal}
-    threshold = (
-        select(Product.lock_after_dpd).where(Product.id == Loan.product_id).scalar_subquery()
-    )
+    threshold = select(ProductVersion.lock_after_dpd).where(booked_version()).scalar_subquery()
     active = Loan.status == LoanStatus.ACTIVE
     wants_signal = (
         (active & ~Loan.device_locked & (Loan.days_past_due >= threshold))
@@ -48,9 +48,9 @@ def signal_range(session: Session, as_of: date, url: str, lo: int, hi: int) -> l
             Loan.days_past_due,
             Loan.device_locked,
             Loan.device_released,
-            Product.lock_after_dpd,
+            ProductVersion.lock_after_dpd,
         )
-        .join(Product, Product.id == Loan.product_id)
+        .join(ProductVersion, booked_version())
         .where(Loan.id >= lo, Loan.id <= hi)
         .with_for_update(of=Loan)
     ).all()
