@@ -166,7 +166,7 @@ class Client:
         price = rng.choice([32999, 54999, 79999, 139999])
         return {
             "applicant": {
-                "cnic": f"{rng.randint(1, 7)}{i:011d}{rng.randint(0, 9)}",
+                "cnic": f"{rng.randint(1, 7)}{i:011d}{rng.randint(1, 9)}",
                 "full_name": "Bench Customer",
                 "date_of_birth": "1990-01-01",
                 "mobile": f"0300{i % 10_000_000:07d}",

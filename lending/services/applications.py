@@ -5,7 +5,6 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from lending.finance.schedule import Schedule, build_schedule
@@ -113,18 +112,7 @@ def monthly_equivalent(schedule: Schedule) -> Decimal:
 
 def credit_facts(session, data, applicant, device: Device, schedule, bureau, context):
     """Everything the rules and the scorecard look at, as plain values."""
-    active = session.exec(
-        select(Loan).where(
-            Loan.status == LoanStatus.ACTIVE,
-            (Loan.applicant_id == applicant.id) | (Loan.imei == device.imei),
-        )
-    ).all()
-    past = session.exec(
-        select(func.count(), func.max(Loan.days_past_due)).where(
-            Loan.applicant_id == applicant.id,
-            Loan.status.in_([LoanStatus.CLOSED, LoanStatus.SETTLED]),
-        )
-    ).one()
+    history = _loan_history(session, applicant.id, device.imei)
     a = data["applicant"]
     return CreditFacts(
         cnic=applicant.cnic,
@@ -139,12 +127,46 @@ def credit_facts(session, data, applicant, device: Device, schedule, bureau, con
         down_payment=data["down_payment"],
         tenor=data["tenor"],
         tenor_months=tenor_months(schedule),
-        imei_secures_active_loan=any(loan.imei == device.imei for loan in active),
-        active_financed_phones=sum(loan.applicant_id == applicant.id for loan in active),
+        imei_secures_active_loan=history.imei_active,
+        active_financed_phones=history.active_phones,
         device_known=device.known,
         bureau=bureau,
-        past_loans_with_us=past[0] or 0,
-        worst_dpd_with_us=past[1] or 0,
+        past_loans_with_us=history.past_loans,
+        worst_dpd_with_us=history.worst_dpd,
+    )
+
+
+@dataclass(frozen=True)
+class LoanHistory:
+    """What the rules need from the book about this applicant and this phone."""
+
+    imei_active: bool
+    active_phones: int
+    past_loans: int
+    worst_dpd: int
+
+
+def _loan_history(session: Session, applicant_id: int, imei: str) -> LoanHistory:
+    """Active loans on the applicant or the IMEI, and the applicant's finished ones: one query."""
+    finished = [LoanStatus.CLOSED, LoanStatus.SETTLED]
+    mine = Loan.applicant_id == applicant_id
+    rows = session.exec(
+        select(Loan.applicant_id, Loan.imei, Loan.status, Loan.days_past_due).where(
+            ((Loan.status == LoanStatus.ACTIVE) & (mine | (Loan.imei == imei)))
+            | (mine & Loan.status.in_(finished))
+        )
+    ).all()
+    active = [r for r in rows if r.status == LoanStatus.ACTIVE]
+    past = [
+        r.days_past_due or 0
+        for r in rows
+        if r.status in finished and r.applicant_id == applicant_id
+    ]
+    return LoanHistory(
+        imei_active=any(r.imei == imei for r in active),
+        active_phones=sum(r.applicant_id == applicant_id for r in active),
+        past_loans=len(past),
+        worst_dpd=max(past, default=0),
     )
 
 
