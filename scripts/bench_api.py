@@ -118,8 +118,9 @@ def start_gunicorn(url: str, port: int, workers: int, log: Path) -> subprocess.P
         "DATABASE_URL": url,
     }
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    command = [gunicorn, "-w", str(workers), "-b", f"{HOST}:{port}", "--error-logfile", str(log)]
-    server = subprocess.Popen([*command, "lending:create_app()"], env=env, cwd=ROOT)
+    command = [gunicorn, "-w", str(workers), "-b", f"{HOST}:{port}", "lending:create_app()"]
+    with log.open("ab") as out:  # the app logs every request: keep it off the report
+        server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=out)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
