@@ -1,6 +1,6 @@
 """Take an application, decide it, and make the offer: one transaction, flushed not committed."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -45,6 +45,17 @@ class Origin:
     user_id: int | None
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """An application's data and what was looked up for it before deciding."""
+
+    data: dict
+    product: Product
+    applicant: Applicant
+    device: Device
+    bureau: BureauReport
+
+
 def submit_application(
     *, session: Session, data: dict, origin: Origin, context: DecisionContext
 ) -> Application:
@@ -52,15 +63,39 @@ def submit_application(
     product = active_product(session, data["product_code"])
     applicant = upsert_applicant(session, data["applicant"])
     device = lookup_device(session, data["device"]["imei"])
-    # Ask the bureau before taking any programme's budget: its row lock is held to commit.
     bureau = fetch_report(context.bureau_url, applicant.cnic, context.bureau_timeout)
-    granted = incentives.reserve(
-        session,
-        incentives.eligible_programmes(
-            session, device=device, price=data["device"]["price"], on=context.business_date
-        ),
+    inputs = Inputs(data, product, applicant, device, bureau)
+    candidates = incentives.eligible_programmes(
+        session, device=device, price=data["device"]["price"], on=context.business_date
     )
-    benefits = incentives.benefits_of(incentives.tags_for(device, granted))
+    assessment = assess(session, inputs, candidates, context)
+    assessment = _claim_budgets(session, inputs, assessment, candidates, context)
+    application = _record(session, data, origin, assessment, context)
+    _record_decision(session, application, assessment.result, bureau, origin.user_id)
+    return application
+
+
+def _claim_budgets(session, inputs: Inputs, assessment, candidates, context):
+    # Budgets are taken last: the programme row stays locked only from here to the commit,
+    # so concurrent applications queue for milliseconds, not for a whole decision.
+    if assessment.result.status == DecisionStatus.DECLINED or not candidates:
+        return replace(assessment, tags=incentives.tags_for(inputs.device, []))
+    granted = incentives.reserve(session, candidates)
+    if len(granted) == len(candidates):
+        return assessment
+    # A budget ran out while we decided (rare): decide again with what was granted.
+    again = assess(session, inputs, granted, context)
+    if again.result.status == DecisionStatus.DECLINED and granted:
+        incentives.release(session, granted)
+        return replace(again, tags=incentives.tags_for(inputs.device, []))
+    return again
+
+
+def assess(session: Session, inputs: Inputs, programmes: list, context) -> "Assessment":
+    """Price and decide the application as if `programmes` applied to it."""
+    tags = incentives.tags_for(inputs.device, programmes)
+    benefits = incentives.benefits_of(tags)
+    data, product = inputs.data, inputs.product
     schedule = build_schedule(
         loan_terms(
             product,
@@ -70,17 +105,11 @@ def submit_application(
             annual_rate=benefits.rate(product.annual_rate),
         )
     )
-    facts = credit_facts(session, data, applicant, device, schedule, bureau, context)
-    result = decide(facts, product_policy(product, benefits), context.scorecard, context.thresholds)
-    if result.status == DecisionStatus.DECLINED and granted:
-        incentives.release(session, granted)  # a declined application claims no budget
-        granted = []
-    assessment = Assessment(
-        product, applicant, device, schedule, result, incentives.tags_for(device, granted)
+    facts = credit_facts(
+        session, data, inputs.applicant, inputs.device, schedule, inputs.bureau, context
     )
-    application = _record(session, data, origin, assessment, context)
-    _record_decision(session, application, result, bureau, origin.user_id)
-    return application
+    result = decide(facts, product_policy(product, benefits), context.scorecard, context.thresholds)
+    return Assessment(product, inputs.applicant, inputs.device, schedule, result, tags)
 
 
 def upsert_applicant(session: Session, data: dict) -> Applicant:
