@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from lending import db
 from lending.config import load_settings
+from lending.logging import configure_logging
 from lending.security import password_hasher
 
 csrf = CSRFProtect()
@@ -22,6 +23,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     settings = load_settings(app.instance_path, overrides)
     configure(app, settings)
+    configure_logging(app)
     db.init_app(app)
     register_extensions(app)
     register_blueprints(app)
@@ -70,9 +72,11 @@ def register_extensions(app: Flask) -> None:
     from lending.i18n import compile_catalogues
     from lending.web.auth import login_manager
     from lending.web.filters import register_filters
+    from lending.web.hardening import DatabaseInteger
 
     csrf.init_app(app)
     login_manager.init_app(app)
+    app.url_map.converters["int"] = DatabaseInteger  # before the blueprints add their rules
     compiled = compile_catalogues(Path(app.instance_path) / "translations")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
     babel.init_app(app, locale_selector=select_locale)

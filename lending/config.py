@@ -35,6 +35,7 @@ class Settings:
     ratelimit_storage_uri: str = "memory://"
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    log_level: str = "INFO"
     # Credit decisions: score cut-offs, an optional trained scorecard file, the bureau's patience.
     score_approve: int = 620
     score_refer: int = 560

@@ -18,15 +18,18 @@ def register_commands(group: click.Group, app_free_only: bool = False) -> None:
     group.add_command(scorecard, "scorecard")
     if app_free_only:
         return
+    from lending.jobs.backup import db_backup, db_restore
     from lending.jobs.nightly import nightly, outbox_group, payments_group
     from lending.jobs.scheduler import scheduler
 
+    db_group.add_command(db_backup)
+    db_group.add_command(db_restore)
     for command in (db_group, seed, users_group, tokens_group, devices_group, nightly,
                     outbox_group, payments_group, scheduler):
         group.add_command(command)
 
 
-db_group = AppGroup("db", help="Database schema (Alembic migrations).")
+db_group = AppGroup("db", help="Database schema (Alembic migrations), SQLite backups.")
 
 
 @db_group.command("upgrade")

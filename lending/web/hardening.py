@@ -3,6 +3,7 @@
 from flask import Flask, Response
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from werkzeug.routing import IntegerConverter
 
 # The pages load scripts and styles from /static only: no inline script, style or handler.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -51,3 +52,11 @@ def register_hardening(app: Flask) -> None:
         if hsts:
             response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
+
+
+class DatabaseInteger(IntegerConverter):
+    """`<int:...>` ids no larger than an SQL INTEGER: a bigger one is a 404, not a driver error."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)

@@ -6,6 +6,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.yaml_utils import load_operations_from_docstring
 from flask import Blueprint, current_app, jsonify
+from marshmallow import fields
 
 from lending.schemas.applications import (
     AcceptResultSchema,
@@ -55,6 +56,13 @@ def _path(rule: str) -> str:
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
 
 
+def decimal_as_string(_converter, field, ret: dict, **_kwargs) -> dict:
+    """A Decimal sent as a string ("4.66") is a string in the document, not a number."""
+    if isinstance(field, fields.Decimal) and field.as_string:
+        return {"type": "string", "format": ret.get("format") or "decimal"}
+    return {}
+
+
 def build_spec(app) -> dict:
     """Return the OpenAPI 3 document of every /api/v1 route."""
     marshmallow = MarshmallowPlugin()
@@ -62,6 +70,7 @@ def build_spec(app) -> dict:
     marshmallow.converter.map_to_openapi_type(Money, "string", "decimal")
     for field in (CNIC, IMEI, PakistaniMobile):
         marshmallow.converter.map_to_openapi_type(field, "string", None)
+    marshmallow.converter.add_attribute_function(decimal_as_string)
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for name, status in [
         ("Unauthorized", ERROR),

@@ -250,6 +250,6 @@ def test_language_cookie_works_before_logging_in_and_next_stays_local(client):
 
 def test_statement_is_a_printable_page_with_the_amounts(loan, borrower, client):
     page = client.get(f"/portal/loans/{loan.id}/statement").get_data(as_text=True)
-    assert "Loan statement" in page and "window.print()" in page
+    assert "Loan statement" in page and "data-print" in page and "/static/print.js" in page
     outstanding = re.search(r'data-amount="outstanding">([^<]+)<', page).group(1)
     assert amount(outstanding) == Decimal("41936.77")
