@@ -89,13 +89,16 @@ class Money(fields.Field):
             raise self.make_error("invalid") from None
         if not amount.is_finite():
             raise self.make_error("invalid")
-        if amount != amount.quantize(PAISA):
-            raise self.make_error("places")
+        # Bounds first: quantizing an amount like 1E+100 to the paisa overflows the context.
         if self.min_value is not None and amount < self.min_value:
             raise self.make_error("min", min=self.min_value)
         if amount > self.max_value:
             raise self.make_error("max", max=self.max_value)
-        return amount.quantize(PAISA)
+        if amount < -self.max_value:
+            raise self.make_error("invalid")
+        if amount.normalize().as_tuple().exponent < -2:
+            raise self.make_error("places")
+        return amount.quantize(PAISA) + 0  # + 0 turns -0.00 into 0.00
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else f"{Decimal(value).quantize(PAISA)}"

@@ -265,3 +265,11 @@ def test_another_shop_cannot_accept_or_read(setup, session, client):
         == 404
     )
     assert count(session, Loan) == 0
+
+
+@pytest.mark.parametrize("amount", ["1E+100", "-1E+100", "1e-50", "NaN", "Infinity", "12.345"])
+def test_absurd_amounts_are_field_errors_not_crashes(setup, session, client, amount):
+    response = post(client, body(down_payment=amount))
+    assert response.status_code == 422
+    assert list(response.json["errors"]) == ["down_payment"]
+    assert count(session, Applicant) == 0
