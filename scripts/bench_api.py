@@ -78,27 +78,15 @@ def seed(url: str) -> str:
     from lending import create_app
     from lending.db import get_engine, session_scope
     from lending.migrate import upgrade
-    from lending.models import Retailer
-    from lending.models.enums import Role
-    from lending.services.seed import seed_reference
-    from lending.services.users import create_user, issue_token
+    from lending.services.seed import seed_reference, seed_shop_agent
 
     upgrade(url)
     app = create_app({"env": "testing", "database_url": url, "secret_key": "bench"})
     with app.app_context(), session_scope(get_engine(app)) as session:
         seed_reference(session)
-        shop = Retailer(name="Bench shop")
-        session.add(shop)
-        session.flush()
-        agent = create_user(
-            session,
-            email="agent@bench.pk",
-            role=Role.RETAILER,
-            retailer=shop,
-            hasher=app.extensions["lending.hasher"],
-            password="not used",
+        token = seed_shop_agent(
+            session, app.extensions["lending.hasher"], shop="Bench shop", email="agent@bench.pk"
         )
-        token = issue_token(session, user=agent)
     get_engine(app).dispose()
     return token
 

@@ -20,10 +20,7 @@ from stdnum import luhn
 from lending import create_app
 from lending.db import get_engine, session_scope
 from lending.migrate import upgrade
-from lending.models import Retailer
-from lending.models.enums import Role
-from lending.services.seed import seed_reference
-from lending.services.users import create_user, issue_token
+from lending.services.seed import seed_reference, seed_shop_agent
 
 TACS = ["35332716", "86711205", "35846711", "86632507", "35675812"]
 
@@ -60,18 +57,9 @@ def main() -> int:
     app = create_app({"env": "testing", "database_url": url, "secret_key": "bench"})
     with app.app_context(), session_scope(get_engine(app)) as session:
         seed_reference(session)
-        shop = Retailer(name="Bench shop")
-        session.add(shop)
-        session.flush()
-        agent = create_user(
-            session,
-            email="bench@shop.pk",
-            role=Role.RETAILER,
-            retailer=shop,
-            hasher=app.extensions["lending.hasher"],
-            password="x",
+        token = seed_shop_agent(
+            session, app.extensions["lending.hasher"], shop="Bench shop", email="bench@shop.pk"
         )
-        token = issue_token(session, user=agent)
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
     rng = random.Random(7)

@@ -180,3 +180,13 @@ def seed_demo_loans(session: Session, settings) -> int:
     shop = session.exec(select(Retailer).where(Retailer.name == DEMO_SHOP)).one()
     agent = session.exec(select(User).where(User.email == "agent@demo.pk")).one()
     return seed_sample_loans(session, shop, agent, demo_context(settings))
+
+
+def seed_shop_agent(session: Session, hasher: PasswordHasher, *, shop: str, email: str) -> str:
+    """A shop with one agent; return a new API token of the agent (benchmarks, trials)."""
+    retailer = Retailer(name=shop)
+    session.add(retailer)
+    session.flush()
+    agent = create_user(session, email=email, role=Role.RETAILER, retailer=retailer,
+                        hasher=hasher, password=None)
+    return issue_token(session, user=agent)
