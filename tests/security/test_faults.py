@@ -48,3 +48,32 @@ def test_a_dropped_connection_while_booking_leaves_nothing_half_done(
     loans, instalments, disbursements = counts(session)
     assert (loans, disbursements) == (1, 1)
     assert instalments == session.get(Loan, accepted.json["loan_id"]).instalments_count
+
+
+def test_a_dropped_connection_while_posting_a_payment_leaves_no_payment_half_written(
+    session, client, setup, monkeypatch
+):
+    from lending.models import Payment, PaymentAllocation
+    from lending.services import payments
+    from tests.web.servicing import book_loan, paid_columns, pay
+
+    loan_id = book_loan(client)
+    before = paid_columns(session, loan_id)
+
+    def allocation_then_drop(db_session, *args, **kwargs):
+        real_write(db_session, *args, **kwargs)
+        db_session.flush()  # the payment and its allocation rows reached the database
+        drop_connection()
+
+    real_write = payments.write_allocation
+    monkeypatch.setattr(payments, "write_allocation", allocation_then_drop)
+    with pytest.raises(OperationalError):
+        pay(client, loan_id, "5000.00", key="counter-1")
+    session.expire_all()
+    assert session.execute(select(func.count()).select_from(Payment)).scalar_one() == 0
+    assert session.execute(select(func.count()).select_from(PaymentAllocation)).scalar_one() == 0
+    assert paid_columns(session, loan_id) == before
+    monkeypatch.undo()
+    assert pay(client, loan_id, "5000.00", key="counter-1").status_code == 201
+    assert pay(client, loan_id, "5000.00", key="counter-1").status_code in (200, 201)
+    assert session.execute(select(func.count()).select_from(Payment)).scalar_one() == 1
