@@ -1,7 +1,7 @@
 """A gunicorn worker killed while payments are being posted: no payment is ever half-written.
 
 The app runs under gunicorn on the test's PostgreSQL database; threads post counter payments
-while one worker gets SIGKILL. The database rolls back whatever the dead worker had open; every
+while its workers get SIGKILL. The database rolls back whatever the dead worker had open; every
 request that failed is retried with its Idempotency-Key, and in the end each key is exactly one
 payment whose allocations add up, and the instalments hold exactly what the payments applied.
 """
@@ -90,6 +90,21 @@ def post_payment(base: str, loan_id: int, key: str) -> int | None:
         return None  # the worker died under this request
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (gunicorn's workers), read from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    stat = handle.read()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return sorted(found)
+
+
 def clerk(base: str, loan_id: int, n: int, answers: dict) -> None:
     """One counter posting its payments one after another."""
     for i in range(EACH):
@@ -97,7 +112,7 @@ def clerk(base: str, loan_id: int, n: int, answers: dict) -> None:
         answers[key] = post_payment(base, loan_id, key)
 
 
-def test_killing_a_worker_mid_payments_loses_nothing_and_posts_nothing_twice(
+def test_killing_workers_mid_payments_loses_nothing_and_posts_nothing_twice(
     app, session, client, setup, backend, tmp_path
 ):
     if backend != "postgresql":
