@@ -4,6 +4,7 @@ sees the offer and books it; then the dashboard, the staff pages and the borrowe
 The screenshots under docs/screenshots/ are the ones the README shows.
 """
 
+import os
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +16,7 @@ from lending.db import get_engine
 from lending.models import Application, Instalment, Loan
 from lending.models.enums import LoanStatus
 from lending.services.seed import DEMO_LOGINS
+from tests.browser.conftest import screenshot
 from tests.factories import imei
 
 pytestmark = pytest.mark.browser
@@ -40,8 +42,12 @@ def fits(page) -> None:
 
 
 def shoot(page, name: str) -> None:
-    DOCS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(DOCS / f"{name}.png"), full_page=True)
+    """A screenshot for a person to look at; UPDATE_SCREENSHOTS=1 refreshes the README's."""
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        DOCS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(DOCS / f"{name}.png"), full_page=True)
+    else:
+        screenshot(page, name)
 
 
 def apply_at_the_counter(page, base: str) -> None:
