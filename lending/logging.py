@@ -64,6 +64,7 @@ def configure_logging(app: Flask) -> None:
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
     root.setLevel(app.extensions["lending.settings"].log_level.upper())
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise
     register_request_log(app)
 
 
