@@ -1,7 +1,7 @@
 """`lending nightly`, `lending outbox deliver`, `lending payments import`: thin commands."""
 
 import sys
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 
 import click
 from flask import current_app
@@ -16,18 +16,22 @@ def delivery_config(settings):
 
     start, _, end = settings.quiet_hours.partition("-")
     return Delivery(
-        smtp_url=settings.smtp_url, mail_from=settings.mail_from,
-        sms_gateway_url=settings.sms_gateway_url, device_webhook_url=settings.device_webhook_url,
-        device_webhook_secret=settings.device_webhook_secret, timezone=settings.timezone,
-        quiet_start=time.fromisoformat(start.strip()), quiet_end=time.fromisoformat(end.strip()))
+        smtp_url=settings.smtp_url,
+        mail_from=settings.mail_from,
+        sms_gateway_url=settings.sms_gateway_url,
+        device_webhook_url=settings.device_webhook_url,
+        device_webhook_secret=settings.device_webhook_secret,
+        timezone=settings.timezone,
+        quiet_start=time.fromisoformat(start.strip()),
+        quiet_end=time.fromisoformat(end.strip()),
+    )
 
 
 def nightly_config(settings):
     """The nightly run's settings from the app's settings."""
     from lending.services.nightly.runner import NightlyConfig
 
-    return NightlyConfig(timezone=settings.timezone,
-                         device_webhook_url=settings.device_webhook_url)
+    return NightlyConfig(timezone=settings.timezone, device_webhook_url=settings.device_webhook_url)
 
 
 class Progress:
@@ -71,10 +75,19 @@ def last_loan_id(engine) -> int:
 
 
 @click.command("nightly")
-@click.option("--as-of", "as_of", required=True, type=click.DateTime(["%Y-%m-%d"]),
-              help="The business date (Asia/Karachi) to run for.")
-@click.option("--workers", default=1, show_default=True,
-              help="Processes for the ageing step (PostgreSQL: FOR UPDATE SKIP LOCKED).")
+@click.option(
+    "--as-of",
+    "as_of",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="The business date (Asia/Karachi) to run for.",
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    help="Processes for the ageing step (PostgreSQL: FOR UPDATE SKIP LOCKED).",
+)
 @with_appcontext
 def nightly(as_of: datetime, workers: int) -> None:
     """Run every nightly step for a date (and any dates missed before it), safely repeatable."""
@@ -125,6 +138,3 @@ def payments_import(csv_file) -> None:
         click.echo(line)
     if report.errors:
         raise SystemExit(1)
-
-
-__all__ = ["date", "nightly", "outbox_group", "payments_group"]

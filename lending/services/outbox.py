@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -60,16 +60,30 @@ def deliver(engine: Engine, *, now: datetime, config: Delivery, limit: int = 500
 
 
 def _claim(engine, now, config: Delivery, limit: int, counts: dict) -> list[int]:
-    due = [OutboxMessage.status == OutboxStatus.PENDING,
-           or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now)]
+    due = [
+        OutboxMessage.status == OutboxStatus.PENDING,
+        or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now),
+    ]
     if config.quiet(now):
         with Session(engine) as session:
-            counts["quiet"] = len(session.execute(select(OutboxMessage.id).where(
-                *due, OutboxMessage.channel.in_(PEOPLE))).all())
+            counts["quiet"] = session.execute(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(*due, OutboxMessage.channel.in_(PEOPLE))
+            ).scalar_one()
         due.append(OutboxMessage.channel.not_in(PEOPLE))
     with Session(engine) as session, session.begin():
-        rows = session.execute(select(OutboxMessage).where(*due).order_by(OutboxMessage.id)
-                               .limit(limit).with_for_update(skip_locked=True)).scalars().all()
+        rows = (
+            session.execute(
+                select(OutboxMessage)
+                .where(*due)
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            .scalars()
+            .all()
+        )
         for message in rows:
             message.status, message.attempts = OutboxStatus.SENDING, message.attempts + 1
         return [m.id for m in rows]
@@ -95,7 +109,7 @@ def _failed(message: OutboxMessage, now: datetime, exc: Exception) -> str:
         message.status = OutboxStatus.FAILED
         return "failed"
     message.status = OutboxStatus.PENDING
-    message.not_before = now + timedelta(minutes=2 ** message.attempts)  # 2, 4, 8, ... minutes
+    message.not_before = now + timedelta(minutes=2**message.attempts)  # 2, 4, 8, ... minutes
     return "retry"
 
 
@@ -113,8 +127,9 @@ def send_email(message: OutboxMessage, config: Delivery) -> None:
 
 
 def _post_json(url: str, body: bytes, headers: dict, timeout: float) -> None:
-    request = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"Content-Type": "application/json", **headers})
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": "application/json", **headers}
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
         response.read()
 
@@ -123,8 +138,9 @@ def send_sms(message: OutboxMessage, config: Delivery) -> None:
     """Hand one SMS to the HTTP gateway of SMS_GATEWAY_URL."""
     if not config.sms_gateway_url:
         raise RuntimeError("SMS_GATEWAY_URL is not set")
-    body = json.dumps({"to": message.recipient, "text": message.body,
-                       "id": message.dedupe_key}).encode()
+    body = json.dumps(
+        {"to": message.recipient, "text": message.body, "id": message.dedupe_key}
+    ).encode()
     _post_json(config.sms_gateway_url, body, {}, config.timeout)
 
 
@@ -134,10 +150,16 @@ def send_webhook(message: OutboxMessage, config: Delivery) -> None:
         raise RuntimeError("DEVICE_WEBHOOK_URL is not set")
     body = json.dumps(message.payload, sort_keys=True).encode()
     signature = hmac.new(config.device_webhook_secret.encode(), body, hashlib.sha256).hexdigest()
-    _post_json(config.device_webhook_url, body, {"X-Signature": signature,
-                                                 "Idempotency-Key": message.dedupe_key},
-               config.timeout)
+    _post_json(
+        config.device_webhook_url,
+        body,
+        {"X-Signature": signature, "Idempotency-Key": message.dedupe_key},
+        config.timeout,
+    )
 
 
-SENDERS = {OutboxChannel.EMAIL: send_email, OutboxChannel.SMS: send_sms,
-           OutboxChannel.WEBHOOK: send_webhook}
+SENDERS = {
+    OutboxChannel.EMAIL: send_email,
+    OutboxChannel.SMS: send_sms,
+    OutboxChannel.WEBHOOK: send_webhook,
+}

@@ -65,7 +65,7 @@ def run_nightly(engine: Engine, as_of: date, config: NightlyConfig, report=None)
         counts = {}
         for name, function in step_functions(config).items():
             counts[name] = run_step(engine, name, day, function, report)
-        _finish(engine, run, {k: v for k, v in counts.items()}, started)
+        _finish(engine, run, counts, started)
         results.append({"as_of": day.isoformat(), **counts})
     return results
 
