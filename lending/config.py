@@ -41,6 +41,9 @@ class Settings:
     score_refer: int = 560
     scorecard_path: str = ""
     bureau_timeout_seconds: float = 2.0
+    # Products, the device registry and programmes are kept in memory this long per process
+    # (a write in the same process forgets them at once); 0 reads them on every request.
+    reference_cache_seconds: float = 10.0
     # Messages: the sender of e-mails, and the hours (business time zone) people are left alone.
     mail_from: str = "Qist <noreply@qist.invalid>"
     quiet_hours: str = "20:00-09:00"

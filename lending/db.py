@@ -30,7 +30,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def init_app(app: Flask) -> None:
     """Attach an engine to the app and close the request session at teardown."""
-    app.extensions[ENGINE_KEY] = make_engine(app.config["DATABASE_URL"])
+    from lending.services import reference
+
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions[ENGINE_KEY] = engine
+    reference.attach(engine, app.extensions["lending.settings"].reference_cache_seconds)
     app.teardown_appcontext(_close_session)
 
 

@@ -8,6 +8,8 @@ from sqlmodel import Session, select
 from lending.errors import InvalidInput
 from lending.finance.terms import LoanTerms
 from lending.models import DeviceModel, DeviceTac, Manufacturer, Product
+from lending.services import reference
+from lending.services.reference import Snapshot
 
 PAISA = Decimal("0.01")
 
@@ -18,33 +20,51 @@ class Device:
 
     imei: str
     tac: str
-    model: DeviceModel | None
-    manufacturer: Manufacturer | None
+    model: Snapshot | None  # of a DeviceModel
+    manufacturer: Snapshot | None  # of a Manufacturer
 
     @property
     def known(self) -> bool:
         return self.model is not None
 
 
-def active_product(session: Session, code: str) -> Product:
-    """The active product with this code, or a 422 on `product_code`."""
-    product = session.exec(select(Product).where(Product.code == code, Product.active)).first()
+def active_product(session: Session, code: str) -> Snapshot:
+    """The active product with this code (a read-only snapshot), or a 422 on `product_code`."""
+    product = active_products(session).get(code)
     if product is None:
         raise InvalidInput({"product_code": ["Unknown or inactive product."]})
     return product
 
 
+def active_products(session: Session) -> dict[str, Snapshot]:
+    """Every active product by code, from the reference cache."""
+
+    def load() -> dict[str, Snapshot]:
+        rows = session.exec(select(Product).where(Product.active)).all()
+        return {row.code: Snapshot(row) for row in rows}
+
+    return reference.cached(session, "products", load)
+
+
 def lookup_device(session: Session, imei: str) -> Device:
     """IMEI -> TAC -> model -> manufacturer; an unknown TAC is not an error."""
     tac = imei[:8]
-    row = session.exec(
-        select(DeviceModel, Manufacturer)
-        .join(DeviceTac, DeviceTac.device_model_id == DeviceModel.id)
-        .join(Manufacturer, Manufacturer.id == DeviceModel.manufacturer_id)
-        .where(DeviceTac.tac == tac)
-    ).first()
+
+    def load() -> tuple[Snapshot, Snapshot] | None:
+        row = session.exec(
+            select(DeviceModel, Manufacturer)
+            .join(DeviceTac, DeviceTac.device_model_id == DeviceModel.id)
+            .join(Manufacturer, Manufacturer.id == DeviceModel.manufacturer_id)
+            .where(DeviceTac.tac == tac)
+        ).first()
+        return (Snapshot(row[0]), Snapshot(row[1])) if row else None
+
+    found = reference.cached(session, ("tac", tac), load)
     return Device(
-        imei=imei, tac=tac, model=row[0] if row else None, manufacturer=row[1] if row else None
+        imei=imei,
+        tac=tac,
+        model=found[0] if found else None,
+        manufacturer=found[1] if found else None,
     )
 
 

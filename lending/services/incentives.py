@@ -19,7 +19,9 @@ from sqlalchemy import and_, or_, update
 from sqlmodel import Session, select
 
 from lending.models import IncentiveProgramme
+from lending.services import reference
 from lending.services.catalogue import Device
+from lending.services.reference import Snapshot
 
 DEVICE_UNKNOWN = "device_unknown"
 ASSEMBLED_IN_PK = "assembled_in_pk"
@@ -45,23 +47,32 @@ class Benefits:
 
 def eligible_programmes(
     session: Session, *, device: Device, price: Decimal, on: date
-) -> list[IncentiveProgramme]:
+) -> list[Snapshot]:
     """Live programmes whose window, assembly rule, price cap and budget admit this phone."""
-    query = (
-        select(IncentiveProgramme)
-        .where(
-            IncentiveProgramme.current,
-            IncentiveProgramme.valid_from <= on,
-            IncentiveProgramme.valid_to >= on,
-            or_(
-                IncentiveProgramme.max_device_price.is_(None),
-                IncentiveProgramme.max_device_price >= price,
-            ),
-        )
-        .order_by(IncentiveProgramme.code)
-    )
     local = bool(device.manufacturer and device.manufacturer.assembled_in_pk)
-    return [p for p in session.exec(query) if (local or not p.local_only) and _has_budget(p)]
+    return [
+        p
+        for p in current_programmes(session)
+        if p.valid_from <= on <= p.valid_to
+        and (p.max_device_price is None or p.max_device_price >= price)
+        and (local or not p.local_only)
+        and _has_budget(p)
+    ]
+
+
+def current_programmes(session: Session) -> list[Snapshot]:
+    """The live version of every programme, by code (from the reference cache: budget
+    counters may be a few seconds old, `reserve` is what enforces them)."""
+
+    def load() -> list[Snapshot]:
+        query = (
+            select(IncentiveProgramme)
+            .where(IncentiveProgramme.current)
+            .order_by(IncentiveProgramme.code)
+        )
+        return [Snapshot(p) for p in session.exec(query)]
+
+    return reference.cached(session, "programmes", load)
 
 
 def _has_budget(programme: IncentiveProgramme) -> bool:
@@ -113,6 +124,8 @@ def reserve(session: Session, programmes: list[IncentiveProgramme]) -> list[Ince
         )
         if result.rowcount == 1:
             granted.append(programme)
+        else:
+            reference.forget(session)  # spent: let the next application see it
     return granted
 
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
+from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
 from lending.errors import InvalidInput
@@ -129,16 +130,26 @@ def issue_token(
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    """Return the active user behind a valid, unexpired, unrevoked token."""
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).first()
+    """Return the active user behind a valid, unexpired, unrevoked token: one query."""
     now = datetime.now(UTC)
-    if row is None or row.revoked_at or (row.expires_at and row.expires_at <= now):
+    row = session.exec(
+        select(User, ApiToken.id, ApiToken.last_used_on)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == token_digest(token),
+            ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+            User.active,
+        )
+    ).first()
+    if row is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
-        return None
-    if row.last_used_on != now.date():
-        row.last_used_on = now.date()  # one write a day, not one per request
+    user, token_id, last_used_on = row
+    if last_used_on != now.date():  # one write a day, not one per request
+        session.exec(
+            update(ApiToken).where(ApiToken.id == token_id).values(last_used_on=now.date())
+        )
+        session.commit()
     return user
 
 

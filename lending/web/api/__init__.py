@@ -32,8 +32,6 @@ def authenticate_token():
         )
         raise Unauthorized("A valid bearer token is required.")
     g.api_user = user
-    if get_session().dirty:
-        get_session().commit()  # the token's last-used day
 
 
 def bp_view():
