@@ -3,13 +3,18 @@
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam, func
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from lending.db import add_returned
 from lending.finance.schedule import Schedule, build_schedule
 from lending.models import Applicant, Application, Decision, Loan, Product
-from lending.models.enums import ApplicationStatus, DecisionKind, LoanStatus
+from lending.models.enums import ApplicationStatus, DecisionKind, Language, LoanStatus
+from lending.models.types import utcnow
 from lending.schemas.offers import offer_document
 from lending.scoring.decision import DecisionResult, DecisionStatus, decide
 from lending.scoring.facts import BureauReport, CreditFacts, Policy
@@ -54,6 +59,7 @@ class Inputs:
     applicant: Applicant
     device: Device
     bureau: BureauReport
+    history: "LoanHistory"
 
 
 def submit_application(
@@ -64,7 +70,8 @@ def submit_application(
     applicant = upsert_applicant(session, data["applicant"])
     device = lookup_device(session, data["device"]["imei"])
     bureau = fetch_report(context.bureau_url, applicant.cnic, context.bureau_timeout)
-    inputs = Inputs(data, product, applicant, device, bureau)
+    history = loan_history(session, applicant.id, device.imei)
+    inputs = Inputs(data, product, applicant, device, bureau, history)
     candidates = incentives.eligible_programmes(
         session, device=device, price=data["device"]["price"], on=context.business_date
     )
@@ -105,31 +112,35 @@ def assess(session: Session, inputs: Inputs, programmes: list, context) -> "Asse
             annual_rate=benefits.rate(product.annual_rate),
         )
     )
-    facts = credit_facts(
-        session, data, inputs.applicant, inputs.device, schedule, inputs.bureau, context
-    )
+    facts = credit_facts(data, inputs, schedule, context)
     result = decide(facts, product_policy(product, benefits), context.scorecard, context.thresholds)
     return Assessment(product, inputs.applicant, inputs.device, schedule, result, tags)
 
 
 def upsert_applicant(session: Session, data: dict) -> Applicant:
-    """Find the applicant by CNIC (updating contact details) or create one."""
-    applicant = session.exec(select(Applicant).where(Applicant.cnic == data["cnic"])).first()
-    if applicant is None:
-        applicant = Applicant(
-            cnic=data["cnic"],
-            full_name=data["full_name"],
-            date_of_birth=data["date_of_birth"],
-            mobile=data["mobile"],
-        )
-        session.add(applicant)
-    applicant.full_name, applicant.mobile = data["full_name"], data["mobile"]
-    applicant.date_of_birth = data["date_of_birth"]
-    if data.get("email"):
-        applicant.email = data["email"]
-    applicant.language = data.get("language", applicant.language)
-    session.flush()
-    return applicant
+    """Find the applicant by CNIC (updating contact details) or create one: one statement."""
+    row = {
+        "cnic": data["cnic"],
+        "full_name": data["full_name"],
+        "date_of_birth": data["date_of_birth"],
+        "mobile": data["mobile"],
+        "email": data.get("email") or None,  # an application without one keeps the known one
+        "language": data.get("language", Language.ENGLISH),
+        "created_at": utcnow(),
+    }
+    statement = _upsert_statement(session.get_bind().dialect.name, "language" in data)
+    return add_returned(session, Applicant, statement, row)
+
+
+@cache
+def _upsert_statement(dialect: str, set_language: bool):
+    table = Applicant.__table__
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    changes = {name: insert.excluded[name] for name in ("full_name", "date_of_birth", "mobile")}
+    changes["email"] = func.coalesce(insert.excluded.email, table.c.email)
+    if set_language:
+        changes["language"] = insert.excluded.language
+    return insert.on_conflict_do_update(index_elements=["cnic"], set_=changes).returning(*table.c)
 
 
 def monthly_equivalent(schedule: Schedule) -> Decimal:
@@ -139,10 +150,9 @@ def monthly_equivalent(schedule: Schedule) -> Decimal:
     return (largest * per_year / 12).quantize(PAISA, ROUND_HALF_UP)
 
 
-def credit_facts(session, data, applicant, device: Device, schedule, bureau, context):
+def credit_facts(data: dict, inputs: Inputs, schedule: Schedule, context) -> CreditFacts:
     """Everything the rules and the scorecard look at, as plain values."""
-    history = _loan_history(session, applicant.id, device.imei)
-    a = data["applicant"]
+    applicant, history, a = inputs.applicant, inputs.history, data["applicant"]
     return CreditFacts(
         cnic=applicant.cnic,
         date_of_birth=applicant.date_of_birth,
@@ -158,8 +168,8 @@ def credit_facts(session, data, applicant, device: Device, schedule, bureau, con
         tenor_months=tenor_months(schedule),
         imei_secures_active_loan=history.imei_active,
         active_financed_phones=history.active_phones,
-        device_known=device.known,
-        bureau=bureau,
+        device_known=inputs.device.known,
+        bureau=inputs.bureau,
         past_loans_with_us=history.past_loans,
         worst_dpd_with_us=history.worst_dpd,
     )
@@ -175,21 +185,23 @@ class LoanHistory:
     worst_dpd: int
 
 
-def _loan_history(session: Session, applicant_id: int, imei: str) -> LoanHistory:
+_FINISHED = (LoanStatus.CLOSED, LoanStatus.SETTLED)
+_MINE = Loan.applicant_id == bindparam("applicant_id")
+# Statements on the application path are built once: building one costs more than running it.
+_HISTORY = select(Loan.applicant_id, Loan.imei, Loan.status, Loan.days_past_due).where(
+    ((Loan.status == LoanStatus.ACTIVE) & (_MINE | (Loan.imei == bindparam("imei"))))
+    | (_MINE & Loan.status.in_(_FINISHED))
+)
+
+
+def loan_history(session: Session, applicant_id: int, imei: str) -> LoanHistory:
     """Active loans on the applicant or the IMEI, and the applicant's finished ones: one query."""
-    finished = [LoanStatus.CLOSED, LoanStatus.SETTLED]
-    mine = Loan.applicant_id == applicant_id
-    rows = session.exec(
-        select(Loan.applicant_id, Loan.imei, Loan.status, Loan.days_past_due).where(
-            ((Loan.status == LoanStatus.ACTIVE) & (mine | (Loan.imei == imei)))
-            | (mine & Loan.status.in_(finished))
-        )
-    ).all()
+    rows = session.execute(_HISTORY, {"applicant_id": applicant_id, "imei": imei}).all()
     active = [r for r in rows if r.status == LoanStatus.ACTIVE]
     past = [
         r.days_past_due or 0
         for r in rows
-        if r.status in finished and r.applicant_id == applicant_id
+        if r.status in _FINISHED and r.applicant_id == applicant_id
     ]
     return LoanHistory(
         imei_active=any(r.imei == imei for r in active),
@@ -240,56 +252,66 @@ class Assessment:
     tags: list
 
 
+_INSERT_APPLICATION = Application.__table__.insert().returning(*Application.__table__.c)
+_INSERT_DECISION = Decision.__table__.insert()
+
+
 def _record(session, data: dict, origin: Origin, a: Assessment, context) -> Application:
     status = ApplicationStatus(str(a.result.status))
-    application = Application(
-        retailer_id=origin.retailer_id,
-        created_by_id=origin.user_id,
-        applicant_id=a.applicant.id,
-        product_id=a.product.id,
-        product_version=a.product.version,
-        monthly_income=data["applicant"]["monthly_income"],
-        monthly_obligations=data["applicant"]["monthly_obligations"],
-        employment_type=data["applicant"]["employment_type"],
-        imei=a.device.imei,
-        device_model_id=a.device.model.id if a.device.model else None,
-        device_price=data["device"]["price"],
-        down_payment=data["down_payment"],
-        tenor=data["tenor"],
-        status=status,
-        score=a.result.score,
-        dbr_pct=_stored_dbr(a.result),
-        reasons=_reasons(a.result),
-        offer=offer_document(a.schedule),
-        incentive_tags=a.tags,
-        offer_expires_at=(
+    row = {
+        "retailer_id": origin.retailer_id,
+        "created_by_id": origin.user_id,
+        "applicant_id": a.applicant.id,
+        "product_id": a.product.id,
+        "product_version": a.product.version,
+        "monthly_income": data["applicant"]["monthly_income"],
+        "monthly_obligations": data["applicant"]["monthly_obligations"],
+        "employment_type": data["applicant"]["employment_type"],
+        "imei": a.device.imei,
+        "device_model_id": a.device.model.id if a.device.model else None,
+        "device_price": data["device"]["price"],
+        "down_payment": data["down_payment"],
+        "tenor": data["tenor"],
+        "status": status,
+        "score": a.result.score,
+        "dbr_pct": _stored_dbr(a.result),
+        "reasons": _reasons(a.result),
+        "offer": offer_document(a.schedule),
+        "incentive_tags": a.tags,
+        "offer_expires_at": (
             context.now + timedelta(days=a.product.offer_valid_days)
             if status == ApplicationStatus.APPROVED
             else None
         ),
-    )
-    session.add(application)
-    session.flush()
-    return application
+        "created_at": utcnow(),
+    }
+    return add_returned(session, Application, _INSERT_APPLICATION, row)
 
 
 def _record_decision(session, application, result, bureau: BureauReport, user_id) -> None:
-    session.add(
-        Decision(
-            application_id=application.id,
-            kind=DecisionKind.AUTOMATIC,
-            status=application.status,
-            score=result.score,
-            points=dict(result.points),
-            reasons=application.reasons,
-            scorecard_version=result.scorecard_version,
-            bureau={"status": str(bureau.status), **(bureau.raw or {})},
-        )
-    )
-    audit.record(
+    decision = {
+        "application_id": application.id,
+        "kind": DecisionKind.AUTOMATIC,
+        "status": application.status,
+        "score": result.score,
+        "points": dict(result.points),
+        "reasons": application.reasons,
+        "scorecard_version": result.scorecard_version,
+        "bureau": {"status": str(bureau.status), **(bureau.raw or {})},
+        "decided_by_id": None,
+        "note": "",
+        "created_at": utcnow(),
+    }
+    session.connection().execute(_INSERT_DECISION, decision)
+    audit.record_many(
         session,
-        action="application.decided",
-        actor_id=user_id,
-        obj=application,
-        after={"status": str(application.status), "score": application.score},
+        [
+            audit.event_row(
+                action="application.decided",
+                object_type="applications",
+                object_id=application.id,
+                after={"status": str(application.status), "score": application.score},
+                actor_id=user_id,
+            )
+        ],
     )

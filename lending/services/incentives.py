@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, select
 
 from lending.models import IncentiveProgramme
@@ -97,50 +97,58 @@ def benefits_of(tags: list[dict]) -> Benefits:
     )
 
 
-def reserve(session: Session, programmes: list[IncentiveProgramme]) -> list[IncentiveProgramme]:
+_CODE = bindparam("programme_code")
+_SUBSIDY = bindparam("subsidy", type_=IncentiveProgramme.used_amount.type)
+# Built once (every application on a local phone runs them): one unit of budget, taken only
+# while some is left, and given back.
+_RESERVE = (
+    update(IncentiveProgramme)
+    .where(
+        IncentiveProgramme.code == _CODE,
+        IncentiveProgramme.current,
+        or_(
+            IncentiveProgramme.budget_count.is_(None),
+            IncentiveProgramme.used_count < IncentiveProgramme.budget_count,
+        ),
+        or_(
+            IncentiveProgramme.budget_amount.is_(None),
+            IncentiveProgramme.used_amount + _SUBSIDY <= IncentiveProgramme.budget_amount,
+        ),
+    )
+    .values(
+        used_count=IncentiveProgramme.used_count + 1,
+        used_amount=IncentiveProgramme.used_amount + _SUBSIDY,
+    )
+)
+_RELEASE = (
+    update(IncentiveProgramme)
+    .where(IncentiveProgramme.code == _CODE, IncentiveProgramme.current)
+    .values(
+        used_count=IncentiveProgramme.used_count - 1,
+        used_amount=IncentiveProgramme.used_amount - _SUBSIDY,
+    )
+)
+
+
+def reserve(session: Session, programmes: list) -> list:
     """Take one unit of budget from each programme; return those that still had some."""
     granted = []
+    connection = session.connection()
     for programme in programmes:
-        subsidy = programme.subsidy_per_loan
-        result = session.exec(
-            update(IncentiveProgramme)
-            .where(
-                IncentiveProgramme.code == programme.code,
-                IncentiveProgramme.current,
-                or_(
-                    IncentiveProgramme.budget_count.is_(None),
-                    IncentiveProgramme.used_count < IncentiveProgramme.budget_count,
-                ),
-                or_(
-                    IncentiveProgramme.budget_amount.is_(None),
-                    IncentiveProgramme.used_amount + subsidy <= IncentiveProgramme.budget_amount,
-                ),
-            )
-            .values(
-                used_count=IncentiveProgramme.used_count + 1,
-                used_amount=IncentiveProgramme.used_amount + subsidy,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:
+        params = {"programme_code": programme.code, "subsidy": programme.subsidy_per_loan}
+        if connection.execute(_RESERVE, params).rowcount == 1:
             granted.append(programme)
         else:
             reference.forget(session)  # spent: let the next application see it
     return granted
 
 
-def release(session: Session, programmes: list[IncentiveProgramme]) -> None:
+def release(session: Session, programmes: list) -> None:
     """Give back the budget that `reserve` took (a declined application)."""
+    connection = session.connection()
     for programme in programmes:
-        session.exec(
-            update(IncentiveProgramme)
-            .where(and_(IncentiveProgramme.code == programme.code, IncentiveProgramme.current))
-            .values(
-                used_count=IncentiveProgramme.used_count - 1,
-                used_amount=IncentiveProgramme.used_amount - programme.subsidy_per_loan,
-            )
-            .execution_options(synchronize_session=False)
-        )
+        params = {"programme_code": programme.code, "subsidy": programme.subsidy_per_loan}
+        connection.execute(_RELEASE, params)
 
 
 def tags_for(device: Device, programmes: list[IncentiveProgramme]) -> list[dict]:
