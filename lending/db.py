@@ -57,12 +57,10 @@ def _close_session(_exc: BaseException | None) -> None:
         session.close()  # rolls back whatever the view did not commit
 
 
-def add_returned(session: Session, model: type, statement, params: dict):
-    """Run a prebuilt INSERT ... RETURNING every column and return the row as a persistent
-    `model` object in the session, skipping the unit of work's bookkeeping for a new row
-    (it costs more than the statement on the application path)."""
-    row = session.connection().execute(statement, params).one()
-    obj = model(**row._mapping)
+def attach(session: Session, obj):
+    """Make a just-inserted object (its primary key set, every column given) persistent in
+    the session without reading it back: the hot paths insert with prebuilt Core statements,
+    the rest of the request still sees an ordinary ORM object."""
     make_transient_to_detached(obj)
     session.add(obj)
     return obj

@@ -1,21 +1,25 @@
 """Load-test the JSON API under gunicorn on PostgreSQL, against the stack's own floor.
 
     .venv/bin/python scripts/bench_api.py [--workers 3] [--concurrency 8] [--seconds 10]
-        [--rate 50] [--open-seconds 20] [--url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+        [--slice 1] [--rate 50] [--open-seconds 20] [--loans 40]
+        [--url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
 Creates a throw-away database (dropped at the end), migrates and seeds it (products, registry,
 a shop agent with an API token), serves the app with gunicorn on 127.0.0.1 and drives it from
 a separate process over plain HTTP (threads + http.client, one connection per request as a sync
-gunicorn worker closes each). Closed-loop phases of --seconds each, with --concurrency clients:
+gunicorn worker closes each). Each operation runs alone, closed loop with --concurrency clients,
+for --seconds in all, in turns of --slice seconds that go round the operations (so a burst of
+other work on the machine weighs on the floor and on every operation alike):
   healthz      GET /healthz (a route with one `SELECT 1`: the floor for this stack)
   quote        GET /api/v1/quote
   application  POST /api/v1/applications, a fresh valid CNIC and IMEI each time
   loan read    GET /api/v1/loans/{id} on loans booked beforehand
   payment      POST /api/v1/loans/{id}/payments with a fresh Idempotency-Key
-  mix          60% quote, 30% application, 5% loan read, 5% payment
-then an open-loop phase: new applications at a fixed --rate per second, latency measured from
+then the mix, 60% quote, 30% application, 5% loan read, 5% payment, for --seconds; then an
+open-loop phase: new applications at a fixed --rate per second, latency measured from
 each request's scheduled start (no coordinated omission). Prints requests per second, p50/p95/p99
-per operation and each operation's throughput as a share of the floor's; exits by itself.
+per operation, each operation's throughput as a share of the floor's, and the CPU each request
+cost the gunicorn workers, PostgreSQL and the load generator (from /proc); exits by itself.
 """
 
 import argparse
@@ -214,7 +218,26 @@ OPERATIONS = {
 }
 
 
-def closed_loop(client: Client, choose, seconds: float, concurrency: int) -> dict:
+def machine_cpu(server_pid: int | None) -> dict[str, float]:
+    """CPU seconds so far of the gunicorn master and workers, and of every PostgreSQL process."""
+    totals = {"server": 0.0, "postgres": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, tail = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue  # gone meanwhile
+        pid, fields = int(stat.parent.name), tail.split()
+        seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        if head.endswith("(postgres"):
+            totals["postgres"] += seconds
+        elif server_pid is not None and server_pid in (pid, int(fields[1])):  # fields[1]: ppid
+            totals["server"] += seconds
+    return totals
+
+
+def closed_loop(
+    client: Client, choose, seconds: float, concurrency: int, server_pid: int | None = None
+) -> dict:
     """Run `concurrency` clients back to back for `seconds`; samples per operation."""
     samples: dict[str, list] = {}
     lock, deadline, issued = threading.Lock(), time.monotonic() + seconds, itertools.count()
@@ -229,14 +252,20 @@ def closed_loop(client: Client, choose, seconds: float, concurrency: int) -> dic
             with lock:
                 samples.setdefault(name, []).append((elapsed, status))
 
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu, before = time.perf_counter(), time.process_time(), machine_cpu(server_pid)
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
-    return {"samples": samples, "wall": wall, "client_cpu": (time.process_time() - cpu) / wall}
+    after = machine_cpu(server_pid)
+    used = {name: after[name] - before[name] for name in after}
+    used["client"] = time.process_time() - cpu
+    return {"samples": samples, "wall": wall, "cpu": used}
+
+
+CPU_PARTS = ("server", "postgres", "client")
 
 
 def open_loop(client: Client, rate: float, seconds: float) -> dict:
@@ -266,11 +295,26 @@ def drive(port: int, token: str, args: dict, results) -> None:
     for name in ("quote", "application", "loan_read", "payment", "healthz"):  # warm-up
         for _ in range(10):
             getattr(client, name)(rng)
-    phases = {}
-    for name in OPERATIONS:
-        phases[name] = closed_loop(
-            client, lambda _r, n=name: n, args["seconds"], args["concurrency"]
-        )
+    # Each operation alone, in interleaved slices (healthz, quote, ..., healthz, quote, ...):
+    # whatever else the machine does then weighs on every operation and on the floor alike.
+    phases = {
+        name: {"samples": {name: []}, "wall": 0.0, "cpu": dict.fromkeys(CPU_PARTS, 0.0)}
+        for name in OPERATIONS
+    }
+    slices = max(1, round(args["seconds"] / args["slice"]))
+    for _ in range(slices):
+        for name in OPERATIONS:
+            part = closed_loop(
+                client,
+                lambda _r, n=name: n,
+                args["seconds"] / slices,
+                args["concurrency"],
+                args["server_pid"],
+            )
+            phases[name]["samples"][name] += part["samples"].get(name, [])
+            phases[name]["wall"] += part["wall"]
+            for key in CPU_PARTS:
+                phases[name]["cpu"][key] += part["cpu"][key]
     names, weights = zip(*MIX, strict=True)
     phases["mix"] = closed_loop(
         client, lambda r: r.choices(names, weights)[0], args["seconds"], args["concurrency"]
@@ -314,11 +358,21 @@ def report(result: dict, args: argparse.Namespace) -> bool:
     phases = result["phases"]
     alone = {n: summary(phases[n]["samples"][n], phases[n]["wall"]) for n in OPERATIONS}
     floor = alone["healthz"]["rps"]
-    print(f"each operation alone, closed loop, {args.concurrency} clients, {args.seconds:.0f} s:")
+    print(
+        f"each operation alone, closed loop, {args.concurrency} clients, {args.seconds:.0f} s "
+        f"each, interleaved in turns of {args.slice:g} s:"
+    )
     print(HEADER)
     for name in OPERATIONS:
-        cpu = phases[name]["client_cpu"]
-        print(f"{row(name, alone[name], floor)}   (client CPU {cpu:.0%} of a core)")
+        print(row(name, alone[name], floor))
+    print("  CPU per request, ms (each operation alone): gunicorn + PostgreSQL + load generator")
+    for name in OPERATIONS:
+        used, n = phases[name]["cpu"], max(1, alone[name]["n"])
+        server, postgres, client = (used[k] * 1000 / n for k in ("server", "postgres", "client"))
+        print(
+            f"  {name:<13} {server:6.2f} + {postgres:5.2f} + {client:5.2f} = "
+            f"{server + postgres + client:6.2f}"
+        )
     mix = phases["mix"]
     print(f"mix 60/30/5/5, closed loop, {args.concurrency} clients, {args.seconds:.0f} s:")
     print(HEADER)
@@ -364,6 +418,9 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=50)
     parser.add_argument("--open-seconds", type=float, default=20)
     parser.add_argument("--loans", type=int, default=40)
+    parser.add_argument(
+        "--slice", type=float, default=1.0, help="seconds per turn when interleaving operations"
+    )
     args = parser.parse_args()
     name, url = create_database(args.url)
     server = None
@@ -375,7 +432,7 @@ def main() -> int:
             f"API benchmark: gunicorn -w {args.workers} on {HOST}:{port}, PostgreSQL, "
             f"{os.cpu_count()} cores; client in its own process"
         )
-        result = run_driver(port, token, args)
+        result = run_driver(port, token, args, server.pid)
         print(f"  ({result['loans']} loans booked beforehand for reads and payments)")
         return 0 if report(result, args) else 2
     finally:
@@ -385,12 +442,12 @@ def main() -> int:
         drop_database(args.url, name)
 
 
-def run_driver(port: int, token: str, args: argparse.Namespace) -> dict:
+def run_driver(port: int, token: str, args: argparse.Namespace, server_pid: int) -> dict:
     """Run the load generator in a separate process and wait for its figures."""
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
-    options = {k: getattr(args, k) for k in ("seconds", "concurrency", "rate", "loans")}
-    options["open_seconds"] = args.open_seconds
+    options = {k: getattr(args, k) for k in ("seconds", "concurrency", "rate", "loans", "slice")}
+    options.update(open_seconds=args.open_seconds, server_pid=server_pid)
     driver = context.Process(target=drive, args=(port, token, options, results))
     driver.start()
     budget = 60 + 7 * args.seconds + args.open_seconds + 60

@@ -23,11 +23,14 @@ class ReasonSchema(Schema):
     message_ur = fields.String()
 
 
+_REASONS = ReasonSchema(many=True)
+
+
 class ApplicationDocumentSchema(Schema):
     id = fields.Integer()
     status = fields.String()
     score = fields.Integer(allow_none=True)
-    reasons = fields.Function(lambda app: ReasonSchema(many=True).dump(app.reasons or []))
+    reasons = fields.Function(lambda app: _REASONS.dump(app.reasons or []))
     incentive_tags = fields.Raw()
     offer = fields.Method("dump_offer")
     offer_expires_at = fields.DateTime(allow_none=True)

@@ -3,23 +3,25 @@
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from lending.db import add_returned
+from lending.db import attach
 from lending.finance.schedule import Schedule, build_schedule
-from lending.models import Applicant, Application, Decision, Loan, Product
-from lending.models.enums import ApplicationStatus, DecisionKind, Language, LoanStatus
+from lending.models import Application, Product
+from lending.models.enums import ApplicationStatus, DecisionKind
 from lending.models.types import utcnow
 from lending.schemas.offers import offer_document
 from lending.scoring.decision import DecisionResult, DecisionStatus, decide
 from lending.scoring.facts import BureauReport, CreditFacts, Policy
 from lending.scoring.scorecard import Scorecard, Thresholds
 from lending.services import audit, incentives
+from lending.services.application_rows import (
+    LoanHistory,
+    applicant_and_history,
+    insert_application,
+)
 from lending.services.bureau import fetch_report
 from lending.services.catalogue import Device, active_product, loan_terms, lookup_device
 
@@ -56,10 +58,10 @@ class Inputs:
 
     data: dict
     product: Product
-    applicant: Applicant
+    applicant_id: int
     device: Device
     bureau: BureauReport
-    history: "LoanHistory"
+    history: LoanHistory
 
 
 def submit_application(
@@ -67,19 +69,16 @@ def submit_application(
 ) -> Application:
     """Record a validated application, decide it and attach the offer unless declined."""
     product = active_product(session, data["product_code"])
-    applicant = upsert_applicant(session, data["applicant"])
     device = lookup_device(session, data["device"]["imei"])
-    bureau = fetch_report(context.bureau_url, applicant.cnic, context.bureau_timeout)
-    history = loan_history(session, applicant.id, device.imei)
-    inputs = Inputs(data, product, applicant, device, bureau, history)
+    applicant_id, history = applicant_and_history(session, data["applicant"], device.imei, utcnow())
+    bureau = fetch_report(context.bureau_url, data["applicant"]["cnic"], context.bureau_timeout)
+    inputs = Inputs(data, product, applicant_id, device, bureau, history)
     candidates = incentives.eligible_programmes(
         session, device=device, price=data["device"]["price"], on=context.business_date
     )
     assessment = assess(session, inputs, candidates, context)
     assessment = _claim_budgets(session, inputs, assessment, candidates, context)
-    application = _record(session, data, origin, assessment, context)
-    _record_decision(session, application, assessment.result, bureau, origin.user_id)
-    return application
+    return _record(session, data, origin, assessment, context, bureau)
 
 
 def _claim_budgets(session, inputs: Inputs, assessment, candidates, context):
@@ -114,33 +113,7 @@ def assess(session: Session, inputs: Inputs, programmes: list, context) -> "Asse
     )
     facts = credit_facts(data, inputs, schedule, context)
     result = decide(facts, product_policy(product, benefits), context.scorecard, context.thresholds)
-    return Assessment(product, inputs.applicant, inputs.device, schedule, result, tags)
-
-
-def upsert_applicant(session: Session, data: dict) -> Applicant:
-    """Find the applicant by CNIC (updating contact details) or create one: one statement."""
-    row = {
-        "cnic": data["cnic"],
-        "full_name": data["full_name"],
-        "date_of_birth": data["date_of_birth"],
-        "mobile": data["mobile"],
-        "email": data.get("email") or None,  # an application without one keeps the known one
-        "language": data.get("language", Language.ENGLISH),
-        "created_at": utcnow(),
-    }
-    statement = _upsert_statement(session.get_bind().dialect.name, "language" in data)
-    return add_returned(session, Applicant, statement, row)
-
-
-@cache
-def _upsert_statement(dialect: str, set_language: bool):
-    table = Applicant.__table__
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
-    changes = {name: insert.excluded[name] for name in ("full_name", "date_of_birth", "mobile")}
-    changes["email"] = func.coalesce(insert.excluded.email, table.c.email)
-    if set_language:
-        changes["language"] = insert.excluded.language
-    return insert.on_conflict_do_update(index_elements=["cnic"], set_=changes).returning(*table.c)
+    return Assessment(product, inputs.applicant_id, inputs.device, schedule, result, tags)
 
 
 def monthly_equivalent(schedule: Schedule) -> Decimal:
@@ -152,10 +125,10 @@ def monthly_equivalent(schedule: Schedule) -> Decimal:
 
 def credit_facts(data: dict, inputs: Inputs, schedule: Schedule, context) -> CreditFacts:
     """Everything the rules and the scorecard look at, as plain values."""
-    applicant, history, a = inputs.applicant, inputs.history, data["applicant"]
+    history, a = inputs.history, data["applicant"]
     return CreditFacts(
-        cnic=applicant.cnic,
-        date_of_birth=applicant.date_of_birth,
+        cnic=a["cnic"],
+        date_of_birth=a["date_of_birth"],
         as_of=context.business_date,
         maturity=schedule.instalments[-1].due_date,
         monthly_income=a["monthly_income"],
@@ -172,42 +145,6 @@ def credit_facts(data: dict, inputs: Inputs, schedule: Schedule, context) -> Cre
         bureau=inputs.bureau,
         past_loans_with_us=history.past_loans,
         worst_dpd_with_us=history.worst_dpd,
-    )
-
-
-@dataclass(frozen=True)
-class LoanHistory:
-    """What the rules need from the book about this applicant and this phone."""
-
-    imei_active: bool
-    active_phones: int
-    past_loans: int
-    worst_dpd: int
-
-
-_FINISHED = (LoanStatus.CLOSED, LoanStatus.SETTLED)
-_MINE = Loan.applicant_id == bindparam("applicant_id")
-# Statements on the application path are built once: building one costs more than running it.
-_HISTORY = select(Loan.applicant_id, Loan.imei, Loan.status, Loan.days_past_due).where(
-    ((Loan.status == LoanStatus.ACTIVE) & (_MINE | (Loan.imei == bindparam("imei"))))
-    | (_MINE & Loan.status.in_(_FINISHED))
-)
-
-
-def loan_history(session: Session, applicant_id: int, imei: str) -> LoanHistory:
-    """Active loans on the applicant or the IMEI, and the applicant's finished ones: one query."""
-    rows = session.execute(_HISTORY, {"applicant_id": applicant_id, "imei": imei}).all()
-    active = [r for r in rows if r.status == LoanStatus.ACTIVE]
-    past = [
-        r.days_past_due or 0
-        for r in rows
-        if r.status in _FINISHED and r.applicant_id == applicant_id
-    ]
-    return LoanHistory(
-        imei_active=any(r.imei == imei for r in active),
-        active_phones=sum(r.applicant_id == applicant_id for r in active),
-        past_loans=len(past),
-        worst_dpd=max(past, default=0),
     )
 
 
@@ -245,23 +182,22 @@ class Assessment:
     """Everything decided about one application before it is written."""
 
     product: Product
-    applicant: Applicant
+    applicant_id: int
     device: Device
     schedule: Schedule
     result: DecisionResult
     tags: list
 
 
-_INSERT_APPLICATION = Application.__table__.insert().returning(*Application.__table__.c)
-_INSERT_DECISION = Decision.__table__.insert()
-
-
-def _record(session, data: dict, origin: Origin, a: Assessment, context) -> Application:
+def _record(session, data: dict, origin: Origin, a: Assessment, context, bureau) -> Application:
+    """Write the application, its automatic decision and the audit event; return the
+    application (persistent in the session, without reading it back)."""
     status = ApplicationStatus(str(a.result.status))
+    now = utcnow()
     row = {
         "retailer_id": origin.retailer_id,
         "created_by_id": origin.user_id,
-        "applicant_id": a.applicant.id,
+        "applicant_id": a.applicant_id,
         "product_id": a.product.id,
         "product_version": a.product.version,
         "monthly_income": data["applicant"]["monthly_income"],
@@ -283,35 +219,27 @@ def _record(session, data: dict, origin: Origin, a: Assessment, context) -> Appl
             if status == ApplicationStatus.APPROVED
             else None
         ),
-        "created_at": utcnow(),
+        "created_at": now,
     }
-    return add_returned(session, Application, _INSERT_APPLICATION, row)
-
-
-def _record_decision(session, application, result, bureau: BureauReport, user_id) -> None:
     decision = {
-        "application_id": application.id,
         "kind": DecisionKind.AUTOMATIC,
-        "status": application.status,
-        "score": result.score,
-        "points": dict(result.points),
-        "reasons": application.reasons,
-        "scorecard_version": result.scorecard_version,
+        "status": status,
+        "score": a.result.score,
+        "points": dict(a.result.points),
+        "reasons": row["reasons"],
+        "scorecard_version": a.result.scorecard_version,
         "bureau": {"status": str(bureau.status), **(bureau.raw or {})},
         "decided_by_id": None,
         "note": "",
-        "created_at": utcnow(),
+        "created_at": now,
     }
-    session.connection().execute(_INSERT_DECISION, decision)
-    audit.record_many(
-        session,
-        [
-            audit.event_row(
-                action="application.decided",
-                object_type="applications",
-                object_id=application.id,
-                after={"status": str(application.status), "score": application.score},
-                actor_id=user_id,
-            )
-        ],
+    event = audit.event_row(
+        action="application.decided",
+        object_type="applications",
+        object_id="",
+        after={"status": str(status), "score": a.result.score},
+        actor_id=origin.user_id,
     )
+    del event["object_id"]
+    application_id = insert_application(session, row, decision, event)
+    return attach(session, Application(id=application_id, **row))

@@ -17,6 +17,10 @@ from lending.web.access import current_actor, owned, role_required
 from lending.web.api import bp
 from lending.web.context import decision_context, json_body, utcnow
 
+# Schemas are stateless: build them once, not per request (building one copies its fields).
+_INPUT = ApplicationInputSchema()
+_DOCUMENT = ApplicationDocumentSchema()
+
 
 @bp.post("/applications")
 @role_required(Role.RETAILER)
@@ -40,7 +44,7 @@ def create_application():
         403: {$ref: '#/components/responses/Forbidden'}
         422: {$ref: '#/components/responses/Invalid'}
     """
-    data = ApplicationInputSchema().load(json_body())
+    data = _INPUT.load(json_body())
     actor = current_actor()
     session = get_session()
     application = submit_application(
@@ -51,7 +55,7 @@ def create_application():
     )
     session.commit()
     location = url_for("api.get_application", application_id=application.id)
-    return jsonify(ApplicationDocumentSchema().dump(application)), 201, {"Location": location}
+    return jsonify(_DOCUMENT.dump(application)), 201, {"Location": location}
 
 
 @bp.get("/applications/<int:application_id>")
@@ -74,7 +78,7 @@ def get_application(application: Application):
         403: {$ref: '#/components/responses/Forbidden'}
         404: {$ref: '#/components/responses/NotFound'}
     """
-    return jsonify(ApplicationDocumentSchema().dump(application))
+    return jsonify(_DOCUMENT.dump(application))
 
 
 @bp.post("/applications/<int:application_id>/decision")
@@ -115,7 +119,7 @@ def decide_application(application: Application):
         now=utcnow(),
     )
     session.commit()
-    return jsonify(ApplicationDocumentSchema().dump(decided))
+    return jsonify(_DOCUMENT.dump(decided))
 
 
 @bp.post("/applications/<int:application_id>/accept")

@@ -15,6 +15,8 @@ from lending.web.access import current_actor, owned, role_required
 from lending.web.api import bp
 from lending.web.context import business_date, utcnow
 
+_LOAN = LoanDocumentSchema()  # stateless: built once
+
 
 @bp.get("/loans/<int:loan_id>")
 @role_required(*Role)
@@ -36,7 +38,7 @@ def get_loan(loan: Loan):
         404: {$ref: '#/components/responses/NotFound'}
     """
     view = loan_view(get_session(), loan, business_date())
-    return jsonify(LoanDocumentSchema().dump(view))
+    return jsonify(_LOAN.dump(view))
 
 
 @bp.get("/loans/<int:loan_id>/payoff")

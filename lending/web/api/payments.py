@@ -34,6 +34,11 @@ def _post(request_: PaymentRequest):
     return posted
 
 
+# Stateless: built once.
+_KEY = IdempotencyKeySchema()
+_PAYMENT = PaymentInputSchema()
+
+
 @bp.post("/loans/<int:loan_id>/payments")
 @role_required(Role.ADMIN, Role.UNDERWRITER, Role.RETAILER)
 @owned(Loan, "loan_id")
@@ -84,11 +89,11 @@ def _counter_input() -> tuple[str, dict]:
     header = request.headers.get("Idempotency-Key")
     errors, key, data = {}, "", {}
     try:
-        key = IdempotencyKeySchema().load({} if header is None else {"Idempotency-Key": header})
+        key = _KEY.load({} if header is None else {"Idempotency-Key": header})
     except ValidationError as exc:
         errors.update(flatten_errors(exc.messages))
     try:
-        data = PaymentInputSchema().load(json_body())
+        data = _PAYMENT.load(json_body())
     except ValidationError as exc:
         errors.update(flatten_errors(exc.messages))
     except InvalidInput as exc:  # not JSON at all

@@ -12,6 +12,8 @@ from lending.services.catalogue import active_product, loan_terms
 from lending.web.api import bp, public
 from lending.web.context import business_date
 
+_QUERY = QuoteQuerySchema()  # stateless: built once
+
 
 @bp.get("/quote")
 @public
@@ -32,7 +34,7 @@ def quote():
               schema: Offer
         422: {$ref: '#/components/responses/Invalid'}
     """
-    args = QuoteQuerySchema().load(request.args)
+    args = _QUERY.load(request.args)
     product = active_product(get_session(), args["product_code"])
     if args["tenor"] not in product.tenors:
         offered = ", ".join(str(t) for t in product.tenors)
