@@ -103,10 +103,11 @@ def _history_columns():
 
 
 def _history_condition(applicant_id):
+    # (theirs or this phone's) and (active, or finished and theirs): written so that the
+    # planner reaches the rows through the applicant and IMEI indexes, never through status.
     mine = LOANS.c.applicant_id == applicant_id
-    active = LOANS.c.status == LoanStatus.ACTIVE
-    return (active & (mine | (LOANS.c.imei == bindparam("p_imei")))) | (
-        mine & LOANS.c.status.in_(FINISHED)
+    return (mine | (LOANS.c.imei == bindparam("p_imei"))) & (
+        (LOANS.c.status == LoanStatus.ACTIVE) | (mine & LOANS.c.status.in_(FINISHED))
     )
 
 

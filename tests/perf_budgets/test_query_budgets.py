@@ -21,11 +21,13 @@ from tests.web.helpers import AGENT, body, post
 from tests.web.servicing import book_loan, pay
 
 # Measured on SQLite and PostgreSQL alike; lower a budget when a route gets cheaper.
+# Products, the device registry and programmes come from the reference cache once warm.
 BUDGET = {
-    "new application": 12,  # token, user, product, applicant (+insert), device, programme
-    #                         (+reserve), loan history, application, decision, audit
-    "loan document": 5,  # token, user, loan, instalments, late fees
-    "payment": 13,  # token, user, idempotency x2, lock, book (3), payment, paid columns,
+    # token+user, applicant upsert, loan history, budget reserve, application, decision, audit;
+    # on PostgreSQL the upsert carries the history and one statement writes the three rows.
+    "new application": {"sqlite": 7, "postgresql": 4},
+    "loan document": 4,  # token+user, loan, instalments, late fees
+    "payment": 12,  # token+user, idempotency x2, lock, book (3), payment, paid columns,
     #                 allocations (one executemany), response, audit
     "portal schedule": 7,
     "staff dashboard": 8,
@@ -78,7 +80,10 @@ def assert_flat(app, name: str, requests: dict[int, object]) -> None:
         counts[tenor], response = counted(app, request)
         assert response.status_code in (200, 201), response.get_data(as_text=True)[:300]
     assert len(set(counts.values())) == 1, f"{name}: statements grow with instalments {counts}"
-    assert max(counts.values()) <= BUDGET[name], f"{name}: {counts} over {BUDGET[name]}"
+    budget = BUDGET[name]
+    if isinstance(budget, dict):
+        budget = budget[get_engine(app).dialect.name]
+    assert max(counts.values()) <= budget, f"{name}: {counts} over {budget}"
 
 
 def test_new_application_stays_within_its_budget(app, setup, client):
