@@ -13,10 +13,12 @@ from lending.errors import Forbidden, NotFound, Unauthorized
 from lending.models import User
 from lending.models.enums import STAFF_ROLES, Role
 from lending.services import audit
+from lending.services.users import TokenActor
 
 
-def current_actor() -> User | None:
-    """The user behind this request: the API token's, else the logged-in page user."""
+def current_actor() -> "User | TokenActor | None":
+    """The user behind this request: the API token's (a `TokenActor`: id, role, shop,
+    applicant), else the logged-in page user."""
     user = g.get("api_user")
     if user is not None:
         return user
