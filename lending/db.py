@@ -5,7 +5,6 @@ from contextlib import contextmanager
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session
 
 ENGINE_KEY = "lending.engine"
@@ -55,15 +54,6 @@ def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()  # rolls back whatever the view did not commit
-
-
-def attach(session: Session, obj):
-    """Make a just-inserted object (its primary key set, every column given) persistent in
-    the session without reading it back: the hot paths insert with prebuilt Core statements,
-    the rest of the request still sees an ordinary ORM object."""
-    make_transient_to_detached(obj)
-    session.add(obj)
-    return obj
 
 
 @contextmanager

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from lending.db import attach
 from lending.finance.schedule import Schedule, build_schedule
 from lending.models import Application, Product
 from lending.models.enums import ApplicationStatus, DecisionKind
+from lending.models.snapshot import Snapshot
 from lending.models.types import utcnow
 from lending.schemas.offers import offer_document
 from lending.scoring.decision import DecisionResult, DecisionStatus, decide
@@ -66,8 +66,9 @@ class Inputs:
 
 def submit_application(
     *, session: Session, data: dict, origin: Origin, context: DecisionContext
-) -> Application:
-    """Record a validated application, decide it and attach the offer unless declined."""
+) -> Snapshot:
+    """Record a validated application, decide it and attach the offer unless declined;
+    return it as a read-only snapshot of the row written (load it to change it)."""
     product = active_product(session, data["product_code"])
     device = lookup_device(session, data["device"]["imei"])
     applicant_id, history = applicant_and_history(session, data["applicant"], device.imei, utcnow())
@@ -189,9 +190,9 @@ class Assessment:
     tags: list
 
 
-def _record(session, data: dict, origin: Origin, a: Assessment, context, bureau) -> Application:
+def _record(session, data: dict, origin: Origin, a: Assessment, context, bureau) -> Snapshot:
     """Write the application, its automatic decision and the audit event; return the
-    application (persistent in the session, without reading it back)."""
+    application's row as a snapshot (no ORM object built, nothing read back)."""
     status = ApplicationStatus(str(a.result.status))
     now = utcnow()
     row = {
@@ -242,4 +243,4 @@ def _record(session, data: dict, origin: Origin, a: Assessment, context, bureau)
     )
     del event["object_id"]
     application_id = insert_application(session, row, decision, event)
-    return attach(session, Application(id=application_id, **row))
+    return Snapshot.of(Application, {"id": application_id, **row})

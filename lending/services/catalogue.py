@@ -8,8 +8,8 @@ from sqlmodel import Session, select
 from lending.errors import InvalidInput
 from lending.finance.terms import LoanTerms
 from lending.models import DeviceModel, DeviceTac, Manufacturer, Product
+from lending.models.snapshot import Snapshot
 from lending.services import reference
-from lending.services.reference import Snapshot
 
 PAISA = Decimal("0.01")
 

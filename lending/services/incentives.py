@@ -19,9 +19,9 @@ from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, select
 
 from lending.models import IncentiveProgramme
+from lending.models.snapshot import Snapshot
 from lending.services import reference
 from lending.services.catalogue import Device
-from lending.services.reference import Snapshot
 
 DEVICE_UNKNOWN = "device_unknown"
 ASSEMBLED_IN_PK = "assembled_in_pk"

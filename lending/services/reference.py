@@ -18,7 +18,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, event, inspect
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from lending.models import (
@@ -39,36 +39,6 @@ REFERENCE_MODELS = (
     IncentiveProgramme,
 )
 _WROTE = "lending.reference_written"
-
-
-class Snapshot:
-    """A read-only copy of a row's column values, read like the model's attributes."""
-
-    __slots__ = ("_values", "_model")
-
-    def __init__(self, row: Any) -> None:
-        values = {}
-        for attr in inspect(type(row)).column_attrs:
-            value = getattr(row, attr.key)
-            values[attr.key] = tuple(value) if isinstance(value, list) else value
-        object.__setattr__(self, "_values", values)
-        object.__setattr__(self, "_model", type(row).__name__)
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(f"{self._model} has no column {name!r}") from None
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"a cached {self._model} is read-only")
-
-    def __repr__(self) -> str:
-        return f"Snapshot({self._model}, id={self._values.get('id')!r})"
-
-
-def snapshot(row: Any) -> Snapshot | None:
-    return None if row is None else Snapshot(row)
 
 
 class ReferenceCache:

@@ -8,8 +8,9 @@ from sqlalchemy import create_engine, text
 from sqlmodel import select
 
 from lending.models import IncentiveProgramme, Product
+from lending.models.snapshot import Snapshot
 from lending.services import reference
-from lending.services.reference import ReferenceCache, Snapshot
+from lending.services.reference import ReferenceCache
 from tests import factories as f
 from tests.perf_budgets.test_query_budgets import statements
 from tests.web.helpers import body, post
