@@ -107,6 +107,9 @@ def accept_offer(
     return loan
 
 
+ZERO = Decimal("0")
+
+
 def _book(session, application: Application, product: ProductVersion, now, timezone) -> Loan:
     disbursed_on = now.astimezone(ZoneInfo(timezone)).date()
     principal = application.device_price - application.down_payment
@@ -150,20 +153,27 @@ def _book(session, application: Application, product: ProductVersion, now, timez
     )
     session.add(loan)
     session.flush()
-    session.add_all(
+    # One multi-row INSERT whatever the tenor (the ORM would send one per row on SQLite,
+    # where it needs each new id back).
+    session.connection().execute(
+        Instalment.__table__.insert(),
         [
-            Instalment(
-                loan_id=loan.id,
-                n=r.n,
-                due_date=r.due_date,
-                principal=r.principal,
-                profit=r.profit,
-                fee=r.fee,
-                total=r.total,
-                balance_after=r.balance_after,
-            )
+            {
+                "loan_id": loan.id,
+                "n": r.n,
+                "due_date": r.due_date,
+                "principal": r.principal,
+                "profit": r.profit,
+                "fee": r.fee,
+                "total": r.total,
+                "balance_after": r.balance_after,
+                "paid_principal": ZERO,
+                "paid_profit": ZERO,
+                "paid_fee": ZERO,
+                "paid_on": None,
+            }
             for r in rows
-        ]
+        ],
     )
     _tag_loan(session, loan, application.incentive_tags or [])
     if schedule.total_fees > Decimal("0"):

@@ -26,6 +26,10 @@ BUDGET = {
     # token+user, applicant upsert, loan history, budget reserve, application, decision, audit;
     # on PostgreSQL the upsert carries the history and one statement writes the three rows.
     "new application": {"sqlite": 7, "postgresql": 4},
+    # accepting an offer: token+user, the application (read, then locked), its product
+    # version, the loan, every instalment in one INSERT, the application's status, incentive
+    # tag, fee, audit events (one multi-row INSERT on PostgreSQL), disbursement.
+    "booking": {"sqlite": 12, "postgresql": 11},
     "loan document": 4,  # token+user, loan, instalments, late fees
     "payment": 12,  # token+user, idempotency x2, lock, book (3), payment, paid columns,
     #                 allocations (one executemany), response, audit
@@ -92,6 +96,17 @@ def test_new_application_stays_within_its_budget(app, setup, client):
         tenor: (lambda t=tenor: post(client, body(**applicant(t, serial=1)))) for tenor in TENORS
     }
     assert_flat(app, "new application", requests)
+
+
+def test_booking_writes_any_number_of_instalments_in_the_same_statements(app, setup, client):
+    post(client, body(**applicant(6, serial=9)))  # warm-up: the token's last-used day
+    offers = {t: post(client, body(**applicant(t, serial=4))).get_json()["id"] for t in TENORS}
+
+    def accept(application_id):
+        return client.post(f"/api/v1/applications/{application_id}/accept", headers=AGENT)
+
+    requests = {tenor: (lambda i=offers[tenor]: accept(i)) for tenor in TENORS}
+    assert_flat(app, "booking", requests)
 
 
 def test_loan_document_costs_the_same_for_any_number_of_instalments(app, loans, client):
