@@ -15,36 +15,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from stdnum import luhn
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from lending import create_app
-from lending.db import get_engine, session_scope
-from lending.migrate import upgrade
-from lending.services.seed import seed_reference, seed_shop_agent
-
-TACS = ["35332716", "86711205", "35846711", "86632507", "35675812"]
-
-
-def application(rng: random.Random, i: int) -> dict:
-    tac = rng.choice(TACS)
-    body = f"{tac}{i:06d}"
-    cnic = f"35202{i:07d}{rng.randint(1, 9)}"
-    price = rng.choice([32999, 54999, 79999, 139999])
-    return {
-        "applicant": {
-            "cnic": cnic,
-            "full_name": "Bench Customer",
-            "date_of_birth": "1990-01-01",
-            "mobile": f"0300{i % 10_000_000:07d}",
-            "monthly_income": str(rng.randint(40, 300) * 1000),
-            "monthly_obligations": str(rng.choice([0, 2000, 8000])),
-            "employment_type": rng.choice(["salaried", "freelancer", "self_employed"]),
-        },
-        "device": {"imei": body + luhn.calc_check_digit(body), "price": f"{price}.00"},
-        "down_payment": f"{price * 3 // 10}.00",
-        "tenor": rng.choice([3, 6, 12]),
-        "product_code": "QIST-STD",
-    }
+from lending import create_app  # noqa: E402
+from lending.db import get_engine, session_scope  # noqa: E402
+from lending.migrate import upgrade  # noqa: E402
+from lending.services.seed import seed_reference, seed_shop_agent  # noqa: E402
+from scripts.bench_api import Client  # noqa: E402  (the same applicants and IMEIs)
 
 
 def main() -> int:
@@ -62,12 +40,12 @@ def main() -> int:
         )
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
-    rng = random.Random(7)
-    for i in range(20):  # warm-up: imports, the scorecard, statement caches
-        client.post("/api/v1/applications", json=application(rng, 900_000 + i), headers=headers)
+    rng, bodies = random.Random(7), Client(0, token)
+    for _ in range(20):  # warm-up: imports, the scorecard, statement caches
+        client.post("/api/v1/applications", json=bodies.application_body(rng), headers=headers)
     timings, statuses = [], {}
-    for i in range(args.n):
-        doc = application(rng, i)
+    for _ in range(args.n):
+        doc = bodies.application_body(rng)
         start = time.perf_counter()
         response = client.post("/api/v1/applications", json=doc, headers=headers)
         timings.append((time.perf_counter() - start) * 1000)

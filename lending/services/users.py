@@ -139,7 +139,6 @@ class TokenActor:
     retailer_id: int | None
     applicant_id: int | None
 
-    is_authenticated = True
 
 
 _USERS, _TOKENS = User.__table__, ApiToken.__table__
