@@ -3,7 +3,7 @@
 from lending.models.applications import Applicant, Application, Decision
 from lending.models.devices import DeviceModel, DeviceTac, Manufacturer
 from lending.models.incentives import IncentiveProgramme, LoanIncentive
-from lending.models.loans import Fee, Instalment, Loan
+from lending.models.loans import Fee, Instalment, Loan, LoanTransaction
 from lending.models.nightly import JobBatch, LoanSnapshot, PaymentReceipt
 from lending.models.ops import AuditEvent, JobRun, OutboxMessage
 from lending.models.payments import Payment, PaymentAllocation
@@ -21,6 +21,7 @@ __all__ = [
     "Fee",
     "Instalment",
     "Loan",
+    "LoanTransaction",
     "AuditEvent",
     "JobRun",
     "OutboxMessage",

@@ -72,6 +72,12 @@ class PaymentChannel(StrEnum):
     CARD = "card"
 
 
+COUNTER_CHANNELS = frozenset({PaymentChannel.CASH, PaymentChannel.CARD})
+"""What a shop takes at the counter: cash, and a card on its own terminal."""
+GATEWAY_CHANNELS = frozenset(set(PaymentChannel) - COUNTER_CHANNELS)
+"""Rails that only the signed gateway callback and the settlement files may post."""
+
+
 class PaymentStatus(StrEnum):
     POSTED = "posted"
     REVERSED = "reversed"
@@ -133,3 +139,25 @@ class DeviceSignal(StrEnum):
     LOCK = "lock"
     UNLOCK = "unlock"
     RELEASE = "release"
+
+
+class TxnKind(StrEnum):
+    """What a loan transaction is; a loan's money state is the replay of them in value-date order."""
+
+    DISBURSEMENT = "disbursement"
+    PAYMENT = "payment"
+    REVERSAL = "reversal"  # of a payment: the payment drops out of every replay
+    LATE_FEE = "late_fee"  # written as the replay's result, never an input to it
+    LATE_FEE_REVERSAL = "late_fee_reversal"  # a replay found the instalment paid in time
+    WAIVER = "waiver"  # of an instalment's late fee
+    REFUND = "refund"  # of a credit balance, paid back to the borrower
+    WRITE_OFF = "write_off"
+    RECOVERY = "recovery"
+
+
+class Prepayment(StrEnum):
+    """What money paid ahead of the schedule does (reducing-balance products may choose)."""
+
+    NEXT_INSTALMENTS = "next_instalments"  # pays the next instalments in full, oldest first
+    REDUCE_TENOR = "reduce_tenor"  # goes to principal; the same instalment, fewer of them
+    REDUCE_INSTALMENT = "reduce_instalment"  # goes to principal; the same count, smaller ones

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from lending.models.base import created_at, enum_field, money, rate, timestamp
@@ -16,6 +16,8 @@ from lending.models.enums import (
     Frequency,
     LoanStatus,
     Method,
+    Prepayment,
+    TxnKind,
 )
 
 
@@ -23,6 +25,11 @@ class Loan(SQLModel, table=True):
     """A booked loan; its terms are copied from the product so later edits never change it."""
 
     __tablename__ = "loans"
+    __table_args__ = (
+        CheckConstraint("principal > 0", name="principal_positive"),
+        CheckConstraint("credit_balance >= 0", name="credit_not_negative"),
+        CheckConstraint("days_past_due >= 0", name="dpd_not_negative"),
+    )
     owner_fields: ClassVar[dict[str, str]] = {"retailer": "retailer_id", "borrower": "applicant_id"}
 
     id: int | None = Field(default=None, primary_key=True)
@@ -56,15 +63,43 @@ class Loan(SQLModel, table=True):
     device_released: bool = Field(default=False)
     cooling_off_until: datetime | None = timestamp()
     closed_on: date | None = Field(default=None)
+    # Servicing terms copied from the product version at booking.
+    arrears_tolerance_amount: Decimal = money(default=Decimal("0"))
+    arrears_tolerance_pct: Decimal = rate(default=Decimal("0"))
+    prepayment: Prepayment = enum_field(Prepayment, default=Prepayment.NEXT_INSTALMENTS)
+    settlement_rebate_pct: Decimal = rate(default=Decimal("100"))
+    # The replay's result: money received beyond what settled the loan, until refunded.
+    credit_balance: Decimal = money(default=Decimal("0"))
     incentive_tags: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     created_at: datetime = created_at()
 
 
 class Instalment(SQLModel, table=True):
-    """One scheduled instalment and how much of each part has been paid."""
+    """One scheduled instalment and what has been paid of each part.
+
+    The paid columns are the replay of the loan's transactions (`services/replay.py`), written
+    only from it and checked against it every night; the transactions are the record.
+    """
 
     __tablename__ = "instalments"
-    __table_args__ = (UniqueConstraint("loan_id", "n"),)
+    __table_args__ = (
+        UniqueConstraint("loan_id", "n"),
+        CheckConstraint(
+            "principal >= 0 AND profit >= 0 AND fee >= 0 AND tolerance >= 0",
+            name="due_not_negative",
+        ),
+        CheckConstraint("paid_principal >= 0 AND paid_principal <= principal", name="principal_paid"),
+        CheckConstraint("paid_profit >= 0 AND paid_profit <= profit", name="profit_paid"),
+        CheckConstraint("paid_fee >= 0 AND paid_fee <= fee", name="fee_paid"),
+        CheckConstraint(
+            "late_fee >= 0 AND late_fee_waived >= 0 AND late_fee_waived <= late_fee",
+            name="late_fee_waived",
+        ),
+        CheckConstraint(
+            "paid_late_fee >= 0 AND paid_late_fee + late_fee_waived <= late_fee",
+            name="late_fee_paid",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     loan_id: int = Field(foreign_key="loans.id", index=True)
@@ -78,14 +113,24 @@ class Instalment(SQLModel, table=True):
     paid_principal: Decimal = money(default=Decimal("0"))
     paid_profit: Decimal = money(default=Decimal("0"))
     paid_fee: Decimal = money(default=Decimal("0"))
+    # The late fee charged on this instalment (0 or one charge), waived and paid of it.
+    late_fee: Decimal = money(default=Decimal("0"))
+    late_fee_waived: Decimal = money(default=Decimal("0"))
+    paid_late_fee: Decimal = money(default=Decimal("0"))
     paid_on: date | None = Field(default=None)
+    # Unpaid up to this much (the loan's arrears tolerance for this instalment's total), it is
+    # not overdue: kept as money so that SQL compares exact amounts.
+    tolerance: Decimal = money(default=Decimal("0"))
 
 
 class Fee(SQLModel, table=True):
-    """A charge on a loan: processing, or a late fee (once per overdue instalment)."""
+    """A processing fee charged at booking (late fees are loan transactions)."""
 
     __tablename__ = "fees"
-    __table_args__ = (UniqueConstraint("instalment_id", "kind"),)
+    __table_args__ = (
+        UniqueConstraint("instalment_id", "kind"),
+        CheckConstraint("amount >= 0 AND paid_amount >= 0 AND paid_amount <= amount", name="paid"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     loan_id: int = Field(foreign_key="loans.id", index=True)
@@ -96,4 +141,27 @@ class Fee(SQLModel, table=True):
     charity: bool = Field(default=False)  # Islamic late charges go to charity, not income
     assessed_on: date
     waived_at: datetime | None = timestamp()
+    created_at: datetime = created_at()
+
+
+class LoanTransaction(SQLModel, table=True):
+    """One dated money event of a loan; append-only (the database refuses UPDATE and DELETE).
+
+    Inputs of the replay: disbursement, payment, reversal (of a payment), waiver, refund.
+    Results of it, appended when a replay changes them: late-fee charges and their reversals.
+    """
+
+    __tablename__ = "loan_transactions"
+    __table_args__ = (CheckConstraint("amount >= 0", name="amount_not_negative"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    loan_id: int = Field(foreign_key="loans.id", index=True)
+    kind: TxnKind = enum_field(TxnKind)
+    value_date: date
+    amount: Decimal = money()
+    instalment_n: int | None = Field(default=None)
+    payment_id: int | None = Field(default=None, foreign_key="payments.id", index=True)
+    reverses_id: int | None = Field(default=None, foreign_key="loan_transactions.id")
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    note: str = Field(default="", max_length=500)
     created_at: datetime = created_at()

@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from lending.models.base import created_at, enum_field, money, timestamp
@@ -18,7 +18,10 @@ class Payment(SQLModel, table=True):
     __tablename__ = "payments"
     __table_args__ = (
         UniqueConstraint("idempotency_key"),
-        UniqueConstraint("channel", "reference"),
+        # A gateway's reference is unique on its rail; a shop's receipt number within the shop.
+        UniqueConstraint("channel", "scope", "reference"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("unapplied >= 0 AND unapplied <= amount", name="unapplied"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -28,6 +31,7 @@ class Payment(SQLModel, table=True):
     paid_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     channel: PaymentChannel = enum_field(PaymentChannel)
     reference: str | None = Field(default=None, max_length=80)
+    scope: str = Field(default="", max_length=40)  # "" for gateways, "r<retailer id>" counters
     idempotency_key: str | None = Field(default=None, max_length=120)
     request_hash: str = Field(default="", max_length=64)
     response: dict[str, Any] | None = Field(default=None, sa_type=JSON)
@@ -38,12 +42,18 @@ class Payment(SQLModel, table=True):
 
 
 class PaymentAllocation(SQLModel, table=True):
-    """The part of a payment applied to one instalment (and its late fee)."""
+    """A change to the part of a payment applied to one instalment (and its late fee).
+
+    Append-only and signed: when a replay moves a payment's money (a reversal or a backdated
+    payment before it), the difference is appended under the transaction that caused it. A
+    payment's allocation is the sum of its rows.
+    """
 
     __tablename__ = "payment_allocations"
 
     id: int | None = Field(default=None, primary_key=True)
     payment_id: int = Field(foreign_key="payments.id", index=True)
+    transaction_id: int | None = Field(default=None, foreign_key="loan_transactions.id")
     instalment_id: int = Field(foreign_key="instalments.id", index=True)
     late_fee: Decimal = money(default=Decimal("0"))
     fee: Decimal = money(default=Decimal("0"))

@@ -11,7 +11,7 @@ from sqlalchemy import JSON, UniqueConstraint, event, inspect
 from sqlmodel import Field, SQLModel
 
 from lending.models.base import created_at, enum_field, money, rate
-from lending.models.enums import DayCount, Frequency, Method
+from lending.models.enums import DayCount, Frequency, Method, Prepayment
 from lending.models.types import utcnow
 
 
@@ -38,6 +38,15 @@ class ProductTerms(SQLModel):
     late_fee_pct: Decimal = rate(default=Decimal("0"))
     late_fee_cap: Decimal | None = money(optional=True)
     grace_days: int = Field(default=3)
+    # An instalment short by no more than the larger of these is not overdue (fees, reminders,
+    # locks): a few rupees of rounding or change never make a borrower late.
+    arrears_tolerance_amount: Decimal = money(default=Decimal("0"))
+    arrears_tolerance_pct: Decimal = rate(default=Decimal("0"))
+    prepayment: Prepayment = enum_field(Prepayment, default=Prepayment.NEXT_INSTALMENTS)
+    # Flat and Murabaha: the share of the unearned profit given back on early settlement (ibra).
+    settlement_rebate_pct: Decimal = rate(default=Decimal("100"))
+    # A payment may exceed what settles the loan by this much (change, rounding) without staff.
+    overpayment_tolerance: Decimal = money(default=Decimal("100"))
     reminder_offsets: list[int] = Field(default_factory=lambda: [-3, 0, 1, 7, 30], sa_type=JSON)
     lock_after_dpd: int = Field(default=30)
     cooling_off_hours: int = Field(default=24)

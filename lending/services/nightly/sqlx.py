@@ -52,5 +52,14 @@ def days_between(dialect: str, later: date, earlier: ColumnElement) -> ColumnEle
 
 
 def unpaid(i=Instalment) -> ColumnElement:
-    """An instalment not yet paid in full (late fees are separate rows)."""
+    """An instalment not yet paid in full (its late fee aside)."""
     return i.paid_principal + i.paid_profit + i.paid_fee < i.total
+
+
+def in_arrears(i=Instalment) -> ColumnElement:
+    """An instalment short by more than its arrears tolerance: overdue once its date passes.
+
+    The same rule as `lending.finance.replay` (exact money on both databases): what fees,
+    reminders, ageing and locks count as late.
+    """
+    return i.total - i.paid_principal - i.paid_profit - i.paid_fee > i.tolerance
