@@ -12,7 +12,9 @@ Entry points:
   total_payable, apr. "profit" is interest or Murabaha markup alike.
 - apr.apr(advances, payments, unit_period) -> Decimal: Regulation Z Appendix J, percent.
 - allocation.allocate(state, amount, on, waterfall) -> Allocation and
-  allocation.payoff_quote(state, on) -> PayoffQuote, both from allocation.dues(state, on).
+  allocation.payoff_quote(state, on) -> PayoffQuote, both answered by book.Book.
+- replay.replay(ServicingTerms, [Txn], through) -> Replay: a loan's money state (paid parts,
+  late fees, credit, days past due) as a pure function of its terms and dated transactions.
 - late_fees.late_fee(rule, overdue, due_date, on, islamic) -> LateFee(amount, charity).
 - batch.build_batch(BatchTerms) -> BatchSchedules: many loans at once in int64 paisa, equal
   to build_schedule to the paisa.
@@ -27,8 +29,9 @@ Decisions (each explained where it is made):
 - Murabaha (islamic=True) prices like its method, then the sale price and profit are
   fixed; early settlement rebates future profit and charges the current instalment's profit
   pro rata to elapsed days; late fees are flagged charity (allocation.py, late_fees.py).
-- An overpayment prepays principal of the next instalments; only settlement in full
-  drops future profit (allocation.py).
+- Money beyond what is due pays the next instalments in full, profit included, oldest
+  first; settlement charges profit only as earned on the balance actually outstanding and
+  rebates profit paid ahead (book.py).
 """
 
 from lending.finance.allocation import (

@@ -1,21 +1,11 @@
 """Payments: the waterfall that allocates them and the payoff quote, on ONE code path.
 
-`dues(state, on)` says, per instalment and part, what settles the loan in full on a date:
-- instalments due on or before the date: every unpaid part (late fee, fee, profit, principal);
-- the current instalment (the first not yet due): its unpaid principal and fees, and only
-  the profit accrued to the date. Conventional loans accrue actual days since the previous
-  due date (or disbursement) on the outstanding principal at the loan's rate (actual/365),
-  capped at the instalment's scheduled profit. Murabaha (islamic) profit is fixed at
-  booking; the default rebate (ibra) charges the current instalment's fixed profit pro rata
-  to the days elapsed in its period;
-- later instalments: unpaid principal and fees; their profit is not charged (not accrued,
-  or rebated under Murabaha). The profit so left is `waived_profit`.
-`payoff_quote` is the sum of those dues; `allocate` pays them in waterfall order, due
-instalments first, then the future ones (a prepayment: the current period's accrued profit,
-then principal of the next instalments, nearest first). A prepayment that falls short of
-the payoff does not re-price the schedule: the profit of future instalments stays due as
-booked when they fall due; only settlement in full drops it. Paying the payoff quote on its
-date through `allocate` therefore closes the loan (property-tested).
+Both are answered by `lending.finance.book.Book` (its module doc says what settles a loan on
+a date and where money beyond the due instalments goes). A payment of at least the payoff
+quote on its date settles the loan; below it, money pays the due instalments oldest first in
+waterfall order and then the next instalments in full, profit included. Profit paid ahead is
+rebated when the loan settles, so the payoff always charges profit only on the balance
+actually outstanding. `lending.finance.replay` runs the same engine over a loan's history.
 """
 
 from dataclasses import dataclass, field, replace
@@ -23,13 +13,14 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from lending.finance.book import INDEX, PARTS, Book
 from lending.finance.enums import Part
 from lending.finance.errors import AllocationError
-from lending.finance.kernel import days_period, div_half_up, period_profit
 from lending.finance.money import ZERO, to_money, to_paisa
 from lending.finance.schedule import Schedule
 
 __all__ = [
+    "Accrual",
     "Allocation",
     "AllocationLine",
     "InstalmentState",
@@ -40,7 +31,7 @@ __all__ = [
     "Waterfall",
     "allocate",
     "apply_allocation",
-    "dues",
+    "book_of",
     "overdue",
     "payoff_quote",
     "state_from_schedule",
@@ -75,15 +66,27 @@ class InstalmentState:
     principal: Decimal
     profit: Decimal
     fee: Decimal = ZERO
-    late_fee: Decimal = ZERO  # late fees charged on this instalment so far
+    late_fee: Decimal = ZERO  # late fee charged on this instalment, net of any waiver
     paid_principal: Decimal = ZERO
     paid_profit: Decimal = ZERO
     paid_fee: Decimal = ZERO
     paid_late_fee: Decimal = ZERO
+    tolerance: Decimal = ZERO  # unpaid up to this much, it is not in arrears
+    late_fee_waived: Decimal = ZERO
+    paid_on: date | None = None
 
     def unpaid(self, part: Part) -> int:
         """Return the unpaid amount of a part, in paisa."""
         return to_paisa(getattr(self, part.value)) - to_paisa(getattr(self, f"paid_{part}"))
+
+
+@dataclass(frozen=True)
+class Accrual:
+    """Where the current period's accrual stands: its instalment, up to when, balance x days."""
+
+    index: int
+    mark: date
+    balance_days: int  # paisa x days
 
 
 @dataclass(frozen=True)
@@ -95,11 +98,14 @@ class LoanState:
     instalments: tuple[InstalmentState, ...]
     islamic: bool = False
     closed: bool = False  # settled in full: nothing is due any more
+    fixed_profit: bool | None = None  # flat or Murabaha (None: as `islamic`)
+    rebate_pct: Decimal = Decimal("100")  # of unearned fixed profit, on early settlement
+    accrual: Accrual | None = None  # None: no principal was paid inside the current period
 
 
 @dataclass(frozen=True)
 class AllocationLine:
-    """What a payment (or a payoff quote) puts on one instalment."""
+    """What a payment (or a payoff quote) puts on one instalment; a rebate is negative profit."""
 
     instalment: int
     late_fee: Decimal = ZERO
@@ -121,9 +127,9 @@ class Allocation:
     amount: Decimal
     lines: tuple[AllocationLine, ...]
     applied: Decimal
-    unapplied: Decimal  # more than the payoff: returned or held, never a negative balance
+    unapplied: Decimal  # more than the payoff: a credit, never a negative balance
     closes_loan: bool
-    waived_profit: Decimal  # future profit dropped because this payment settles the loan
+    waived_profit: Decimal  # scheduled profit not charged because this payment settles the loan
 
 
 @dataclass(frozen=True)
@@ -136,61 +142,51 @@ class PayoffQuote:
     fees: Decimal
     late_fees: Decimal
     total: Decimal
-    waived_profit: Decimal  # scheduled profit not charged (not accrued, or rebated)
+    waived_profit: Decimal  # scheduled profit not charged (not earned, or rebated)
     lines: tuple[AllocationLine, ...] = field(default=())
 
 
-@dataclass(frozen=True)
-class _Due:
-    n: int
-    amounts: dict[Part, int]  # paisa
-    future: bool
+def book_of(state: LoanState) -> Book:
+    """The engine's paisa state of a LoanState."""
+    fixed = state.islamic if state.fixed_profit is None else state.fixed_profit
+    book = Book(
+        start=state.start,
+        annual_rate=state.annual_rate,
+        fixed=fixed,
+        islamic=state.islamic,
+        rebate_pct=state.rebate_pct,
+    )
+    for item in state.instalments:
+        owed = [to_paisa(getattr(item, p.value)) for p in PARTS]
+        paid = [to_paisa(getattr(item, f"paid_{p}")) for p in PARTS]
+        book.add(item.n, item.due_date, owed, paid, to_paisa(item.tolerance))
+        book.waived[-1] = to_paisa(item.late_fee_waived)
+        book.paid_on[-1] = item.paid_on
+    book.closed = state.closed
+    if state.accrual is not None:
+        book.acc_index, book.acc_mark = state.accrual.index, state.accrual.mark
+        book.acc_balance_days = state.accrual.balance_days
+    return book
 
 
-def dues(state: LoanState, on: date) -> tuple[_Due, ...]:
-    """Return, per instalment, the paisa of each part that settles the loan in full on `on`."""
-    if state.closed:
-        return ()
-    result, current = [], _current_index(state, on)
-    for index, item in enumerate(state.instalments):
-        amounts = {part: max(item.unpaid(part), 0) for part in Part}
-        if current is not None and index >= current:
-            amounts[Part.PROFIT] = _accrued(state, on, index) if index == current else 0
-        result.append(_Due(item.n, amounts, current is not None and index >= current))
-    return tuple(result)
+def state_of(book: Book, template: LoanState) -> LoanState:
+    """The LoanState of an engine state (the template gives the loan's fixed terms)."""
+    rows = []
+    for i, item in enumerate(template.instalments):
+        owed, paid = book.owed[i], book.paid[i]
+        values = {p.value: to_money(owed[k]) for k, p in enumerate(PARTS)}
+        values.update({f"paid_{p}": to_money(paid[k]) for k, p in enumerate(PARTS)})
+        values["late_fee_waived"] = to_money(book.waived[i])
+        rows.append(replace(item, **values, paid_on=book.paid_on[i]))
+    accrual = None
+    if book.acc_index is not None:
+        accrual = Accrual(book.acc_index, book.acc_mark, book.acc_balance_days)
+    return replace(template, instalments=tuple(rows), closed=book.closed, accrual=accrual)
 
 
-def _current_index(state: LoanState, on: date) -> int | None:
-    for index, item in enumerate(state.instalments):
-        if item.due_date > on:
-            return index
-    return None
-
-
-def _accrued(state: LoanState, on: date, index: int) -> int:
-    """Return the unpaid profit of the current instalment accrued to `on`, in paisa."""
-    item = state.instalments[index]
-    opened = state.instalments[index - 1].due_date if index else state.start
-    elapsed = max((on - opened).days, 0)
-    scheduled = to_paisa(item.profit)
-    if state.islamic:
-        # Murabaha: a time share of the instalment's fixed profit (the default rebate rule).
-        length = max((item.due_date - opened).days, 1)
-        earned = div_half_up(scheduled * min(elapsed, length), length)
-    else:
-        outstanding = sum(max(i.unpaid(Part.PRINCIPAL), 0) for i in state.instalments[index:])
-        rate_bp = int(state.annual_rate * 100)
-        earned = min(period_profit(outstanding, rate_bp, days_period(elapsed)), scheduled)
-    return max(earned - to_paisa(item.paid_profit), 0)
-
-
-def _walk(items: tuple[_Due, ...], waterfall: Waterfall):
-    """Yield (due, part) in waterfall order: due instalments first, then future ones."""
-    for group in ([d for d in items if not d.future], [d for d in items if d.future]):
-        if waterfall.order is Order.PER_INSTALMENT:
-            yield from ((due, part) for due in group for part in waterfall.parts)
-        else:
-            yield from ((due, part) for part in waterfall.parts for due in group)
+def line_of(n: int, row: list[int]) -> AllocationLine:
+    """An AllocationLine from a paisa row in PARTS order."""
+    return AllocationLine(n, **{p.value: to_money(row[k]) for k, p in enumerate(PARTS)})
 
 
 def allocate(
@@ -199,55 +195,44 @@ def allocate(
     """Return how `amount` paid on `on` settles the loan's parts (see the module doc)."""
     if not isinstance(amount, Decimal) or amount < 0:
         raise AllocationError("amount must be a Decimal of 0 or more")
-    left = to_paisa(amount)
-    items = dues(state, on)
-    paid: dict[int, dict[Part, int]] = {}
-    for due, part in _walk(items, waterfall):
-        take = min(left, due.amounts[part])
-        if take:
-            paid.setdefault(due.n, dict.fromkeys(Part, 0))[part] += take
-            left -= take
-    owed = sum(sum(d.amounts.values()) for d in items)
-    closes = to_paisa(amount) - left == owed  # nothing is left to pay after this payment
-    lines = tuple(_line(n, parts) for n, parts in sorted(paid.items()))
+    book = book_of(state)
+    lines, left, closes = book.pay(
+        to_paisa(amount), on, waterfall.parts, waterfall.order is Order.PER_PART
+    )
     return Allocation(
         on,
         amount,
-        lines,
+        tuple(line_of(book.n[i], row) for i, row in sorted(lines.items())),
         to_money(to_paisa(amount) - left),
         to_money(left),
         closes,
-        to_money(_waived(state, items)) if closes else ZERO,
+        to_money(_profit_left(book)) if closes else ZERO,
     )
 
 
-def _line(n: int, parts: dict[Part, int]) -> AllocationLine:
-    return AllocationLine(n, **{part.value: to_money(parts.get(part, 0)) for part in Part})
-
-
-def _waived(state: LoanState, items: tuple[_Due, ...]) -> int:
-    scheduled = sum(max(i.unpaid(Part.PROFIT), 0) for i in state.instalments)
-    return scheduled - sum(d.amounts[Part.PROFIT] for d in items)
+def _profit_left(book: Book) -> int:
+    """Scheduled profit not yet paid, in paisa."""
+    k = INDEX[Part.PROFIT]
+    return sum(owed[k] - paid[k] for owed, paid in zip(book.owed, book.paid, strict=True))
 
 
 def payoff_quote(state: LoanState, on: date) -> PayoffQuote:
     """Return what settles the loan in full on `on` (the same dues `allocate` pays)."""
-    items = dues(state, on)
-
-    def total(part: Part) -> Decimal:
-        return to_money(sum(d.amounts[part] for d in items))
-
-    lines = tuple(_line(d.n, d.amounts) for d in items if any(d.amounts.values()))
-    grand = to_money(sum(sum(d.amounts.values()) for d in items))
+    book = book_of(state)
+    rows = book.dues(on)
+    sums = [sum(row[k] for row in rows) for k in range(4)]
+    lines = tuple(line_of(book.n[i], row) for i, row in enumerate(rows) if any(row))
     return PayoffQuote(
         on,
-        total(Part.PRINCIPAL),
-        total(Part.PROFIT),
-        total(Part.FEE),
-        total(Part.LATE_FEE),
-        grand,
-        to_money(_waived(state, items)),
-        lines,
+        principal=to_money(sums[INDEX[Part.PRINCIPAL]]),
+        profit=to_money(sums[INDEX[Part.PROFIT]]),
+        fees=to_money(sums[INDEX[Part.FEE]]),
+        late_fees=to_money(sums[INDEX[Part.LATE_FEE]]),
+        total=to_money(sum(sums)),
+        waived_profit=ZERO
+        if book.closed
+        else to_money(_profit_left(book) - sums[INDEX[Part.PROFIT]]),
+        lines=lines,
     )
 
 
@@ -270,12 +255,9 @@ def apply_allocation(state: LoanState, allocation: Allocation) -> LoanState:
 
 
 def overdue(state: LoanState, on: date) -> tuple[Decimal, int]:
-    """Return the amount past due on `on` and the days past due of the oldest unpaid one."""
-    late = [d for d in dues(state, on) if not d.future and any(d.amounts.values())]
-    if not late:
-        return ZERO, 0
-    oldest = next(i for i in state.instalments if i.n == late[0].n)
-    return to_money(sum(sum(d.amounts.values()) for d in late)), (on - oldest.due_date).days
+    """Return the amount past due on `on` and the days past due of the oldest in arrears."""
+    amount, days = book_of(state).overdue(on)
+    return to_money(amount), days
 
 
 def state_from_schedule(schedule: Schedule, islamic: bool | None = None) -> LoanState:
@@ -284,6 +266,11 @@ def state_from_schedule(schedule: Schedule, islamic: bool | None = None) -> Loan
     rows = tuple(
         InstalmentState(r.n, r.due_date, r.principal, r.profit, r.fee) for r in schedule.instalments
     )
+    is_islamic = terms.islamic if islamic is None else islamic
     return LoanState(
-        terms.start, terms.annual_rate, rows, terms.islamic if islamic is None else islamic
+        terms.start,
+        terms.annual_rate,
+        rows,
+        is_islamic,
+        fixed_profit=is_islamic or str(terms.method) == "flat",
     )

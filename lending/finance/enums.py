@@ -47,3 +47,25 @@ class Part(StrEnum):
     FEE = "fee"
     PROFIT = "profit"
     PRINCIPAL = "principal"
+
+
+class TxnKind(StrEnum):
+    """What a loan transaction is; a loan's money state is the replay of them in value-date order."""
+
+    DISBURSEMENT = "disbursement"
+    PAYMENT = "payment"
+    REVERSAL = "reversal"  # of a payment: the payment drops out of every replay
+    LATE_FEE = "late_fee"  # written as the replay's result, never an input to it
+    LATE_FEE_REVERSAL = "late_fee_reversal"  # a replay found the instalment paid in time
+    WAIVER = "waiver"  # of an instalment's late fee
+    REFUND = "refund"  # of a credit balance, paid back to the borrower
+    WRITE_OFF = "write_off"
+    RECOVERY = "recovery"
+
+
+class Prepayment(StrEnum):
+    """What money paid ahead of the schedule does (reducing-balance products may choose)."""
+
+    NEXT_INSTALMENTS = "next_instalments"  # pays the next instalments in full, oldest first
+    REDUCE_TENOR = "reduce_tenor"  # goes to principal; the same instalment, fewer of them
+    REDUCE_INSTALMENT = "reduce_instalment"  # goes to principal; the same count, smaller ones

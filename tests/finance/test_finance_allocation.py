@@ -66,17 +66,21 @@ def test_oldest_instalment_first_and_per_part_order():
     assert per_part.lines[1].profit == D("200.00")
 
 
-def test_overpayment_prepays_principal_of_the_next_instalments_without_future_profit():
+def test_paying_ahead_pays_the_next_instalments_in_full_profit_included():
     state = loan()
     on = date(2024, 2, 15)  # instalment 1 due today; 2 is the current period (0 days accrued)
     allocation = allocate(state, D("40000"), on)
     lines = {line.instalment: line for line in allocation.lines}
     assert lines[1].total == D("18155.00")
-    assert lines[2].profit == D("0.00")
-    assert lines[2].principal == D("16046.37")
-    assert lines[3].profit == D("0.00")
+    # Instalment 2 as booked: 16,046.37 principal + 2,108.63 profit (100,000 at 30%, 6 months).
+    assert (lines[2].principal, lines[2].profit) == (D("16046.37"), D("2108.63"))
+    # 3,690.00 left: instalment 3's profit first (its booked 1,707.47), then its principal.
+    assert lines[3].profit == D("1707.47")
+    assert lines[3].principal == D("1982.53")
     assert sum(line.total for line in allocation.lines) == D("40000.00")
     assert not allocation.closes_loan
+    after = apply_allocation(state, allocation)
+    assert overdue(after, date(2024, 3, 16)) == (D("0.00"), 0)  # instalment 2 is never late
 
 
 def test_more_than_the_payoff_is_returned_unapplied():
@@ -117,7 +121,9 @@ def test_settled_loan_owes_nothing_later():
 
 def test_overdue_amount_and_days_past_due():
     state = loan()
-    assert overdue(state, date(2024, 2, 15)) == (D("18155.00"), 0)
+    # Due today is not yet overdue (the night's rule: due before the date and unpaid).
+    assert overdue(state, date(2024, 2, 15)) == (D("0.00"), 0)
+    assert overdue(state, date(2024, 2, 16)) == (D("18155.00"), 1)
     assert overdue(state, date(2024, 3, 20)) == (D("36310.00"), 34)
     paid = apply_allocation(state, allocate(state, D("18155"), date(2024, 3, 20)))
     assert overdue(paid, date(2024, 3, 20)) == (D("18155.00"), 5)
