@@ -20,12 +20,15 @@ import numpy as np
 from lending.finance.batch_steps import RATE_BITS, Group, Part, run_group
 from lending.finance.enums import Method
 from lending.finance.errors import TermsError
+from lending.finance.kernel import MAX_RATE_UNITS
 from lending.finance.plan import DateKey, make_plan
 from lending.finance.schedule import date_key
 from lending.finance.terms import MAX_PRINCIPAL, MAX_TENOR, LoanTerms
 
 METHODS = tuple(Method)  # method codes are indexes into this tuple
-_MAX_FINANCED = int(MAX_PRINCIPAL) * 100 * 2  # principal plus a fee below the principal
+# Principal plus a fee below the principal: 31 bits, so financed << RATE_BITS | rate (20 bits)
+# is still a non-negative int64 (tested).
+_MAX_FINANCED = int(MAX_PRINCIPAL) * 100 * 2
 _SPAN = MAX_TENOR + 1
 
 
@@ -34,7 +37,7 @@ class BatchTerms:
     """Column-wise terms of many loans (int64 columns); amounts in paisa."""
 
     financed: np.ndarray  # principal plus any financed fee, paisa
-    rate_bp: np.ndarray  # annual rate in basis points
+    rate_units: np.ndarray  # annual rate in rate units (kernel.rate_units: 9.4822% -> 94822)
     tenor: np.ndarray
     method: np.ndarray  # index into METHODS
     unit: np.ndarray  # instalment rounding unit in paisa: 100 (rupee) or 1
@@ -57,7 +60,7 @@ class BatchTerms:
 
         return cls(
             column(t.financed_paisa for t in terms),
-            column(t.rate_bp for t in terms),
+            column(t.rate_units for t in terms),
             column(t.tenor for t in terms),
             column(METHODS.index(t.method) for t in terms),
             column(t.unit_paisa for t in terms),
@@ -70,7 +73,7 @@ def _check_columns(terms: BatchTerms) -> dict[str, list[str]]:
     size = len(terms.financed)
     bounds = {
         "financed": (1, _MAX_FINANCED),
-        "rate_bp": (0, 10_000),
+        "rate_units": (0, MAX_RATE_UNITS),
         "tenor": (1, MAX_TENOR),
         "method": (0, len(METHODS) - 1),
         "unit": (1, 100),
@@ -149,7 +152,7 @@ def build_batch(terms: BatchTerms) -> BatchSchedules:
     """Return the schedules of every loan in terms."""
     order, parts = _layout(terms)
     # One gather of one packed column: random access costs a cache miss per column.
-    packed = ((terms.financed << RATE_BITS) | terms.rate_bp)[order]
+    packed = ((terms.financed << RATE_BITS) | terms.rate_units)[order]
     groups = []
     for part in parts:
         stop = part.start + int(part.counts.sum())

@@ -6,6 +6,7 @@ import numpy as np
 
 from lending.finance.enums import Method
 from lending.finance.kernel import (
+    MAX_RATE_UNITS,
     Period,
     div_half_up,
     flat_markup,
@@ -17,7 +18,8 @@ from lending.finance.kernel import (
 )
 from lending.finance.plan import Plan
 
-RATE_BITS = 14  # rate_bp <= 10,000 < 2**14: financed and rate travel packed in one int64
+# rate_units <= MAX_RATE_UNITS (10^6) < 2**20: financed and rate travel packed in one int64
+RATE_BITS = MAX_RATE_UNITS.bit_length()
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,7 +50,7 @@ class _Columns:
     """One group's columns, longest tenor first, and its preallocated output."""
 
     financed: np.ndarray
-    rate_bp: np.ndarray
+    rate_units: np.ndarray
     tenor: np.ndarray
     unit: int
     per_year: int
@@ -100,13 +102,13 @@ def _settle(cols: _Columns, k: int, owed: np.ndarray, clip: bool = True) -> None
 
 
 def _reducing(cols: _Columns, periods: tuple[Period, ...], regular: bool) -> np.ndarray:
-    payment = level_payment(cols.financed, cols.rate_bp, cols.tenor, periods, regular)
+    payment = level_payment(cols.financed, cols.rate_units, cols.tenor, periods, regular)
     level = instalment_from_float(payment, cols.unit)
     balance = cols.financed.copy()
     for k, period in enumerate(periods):
         live = cols.running[k]
         owed = balance[:live]
-        charge = period_profit(owed, cols.rate_bp[:live], period, out=cols.profit[k])
+        charge = period_profit(owed, cols.rate_units[:live], period, out=cols.profit[k])
         np.subtract(level[:live], charge, out=cols.principal[k])
         _settle(cols, k, owed)
     return level
@@ -115,7 +117,7 @@ def _reducing(cols: _Columns, periods: tuple[Period, ...], regular: bool) -> np.
 def _flat(cols: _Columns, periods: tuple[Period, ...], regular: bool) -> np.ndarray:
     cumulative = np.cumsum([flat_weight(p, cols.per_year) for p in periods]).tolist()
     term = np.asarray(cumulative, dtype=np.int64)[cols.tenor - 1]
-    markup = flat_markup(cols.financed, cols.rate_bp, term, cols.per_year)
+    markup = flat_markup(cols.financed, cols.rate_units, term, cols.per_year)
     level = unit_share(cols.financed + markup, cols.tenor, cols.unit)
     if regular:
         _flat_even_profit(cols, markup)
@@ -166,7 +168,7 @@ def _equal_principal(cols: _Columns, periods: tuple[Period, ...], regular: bool)
     for k, period in enumerate(periods):
         live = cols.running[k]
         owed = balance[:live]
-        period_profit(owed, cols.rate_bp[:live], period, out=cols.profit[k])
+        period_profit(owed, cols.rate_units[:live], period, out=cols.profit[k])
         np.minimum(level[:live], owed, out=cols.principal[k])
         _settle(cols, k, owed, clip=False)  # min(level, owed) is already within [0, owed]
     return level

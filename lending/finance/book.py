@@ -8,9 +8,9 @@ What settles the loan on a date (`dues`), per instalment and part:
 - the current instalment (the first not yet due): its principal and fees, and the profit
   earned to the date. Conventional loans earn the loan's rate, actual/365, on the balance
   actually outstanding each day of the period (principal unpaid less profit paid ahead; a
-  payment inside the period lowers it from its date on), at most the instalment's profit. Flat and Murabaha loans fix the
-  profit at booking: the current period earns its time share, and the rest of the unearned
-  profit is rebated at the product's rebate (ibra) share;
+  payment inside the period lowers it from its date on), at most the instalment's profit.
+  Flat and Murabaha loans fix the profit at booking: the current period earns its time
+  share, and the rest of the unearned profit is rebated at the product's rebate (ibra) share;
 - later instalments: principal and fees; their profit is not earned (rebated under flat and
   Murabaha at the rebate share).
 A part's due is what it should have received less what it has: profit paid ahead of being

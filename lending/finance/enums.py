@@ -50,7 +50,7 @@ class Part(StrEnum):
 
 
 class TxnKind(StrEnum):
-    """What a loan transaction is; a loan's money state is the replay of them in value-date order."""
+    """What a loan transaction is; a loan's money state replays them in value-date order."""
 
     DISBURSEMENT = "disbursement"
     PAYMENT = "payment"

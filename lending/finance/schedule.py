@@ -123,7 +123,7 @@ def _one(value: int) -> np.ndarray:
 
 
 def _reducing(terms: LoanTerms, plan: Plan) -> Rows:
-    financed, rate, n = terms.financed_paisa, terms.rate_bp, terms.tenor
+    financed, rate, n = terms.financed_paisa, terms.rate_units, terms.tenor
     payment = level_payment(_one(financed), _one(rate), _one(n), plan.periods, plan.regular)
     level = int(instalment_from_float(payment, terms.unit_paisa)[0])
     balance, principal, profit = financed, [], []
@@ -142,7 +142,7 @@ def _flat(terms: LoanTerms, plan: Plan) -> Rows:
     for period in plan.periods:
         running += flat_weight(period, per_year)
         cumulative.append(running)
-    markup = flat_markup(financed, terms.rate_bp, running, per_year)
+    markup = flat_markup(financed, terms.rate_units, running, per_year)
     level = unit_share(financed + markup, n, terms.unit_paisa)
     balance, earned, principal, profit = financed, 0, [], []
     for k, weight in enumerate(cumulative):
@@ -156,7 +156,7 @@ def _flat(terms: LoanTerms, plan: Plan) -> Rows:
 
 
 def _equal_principal(terms: LoanTerms, plan: Plan) -> Rows:
-    financed, rate, n = terms.financed_paisa, terms.rate_bp, terms.tenor
+    financed, rate, n = terms.financed_paisa, terms.rate_units, terms.tenor
     level = unit_share(financed, n, terms.unit_paisa)
     balance, principal, profit = financed, [], []
     for k, period in enumerate(plan.periods):

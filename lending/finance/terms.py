@@ -8,6 +8,7 @@ from enum import StrEnum
 from lending.finance.dates import add_periods
 from lending.finance.enums import DayCount, Frequency, Method
 from lending.finance.errors import TermsError
+from lending.finance.kernel import RATE_PLACES, rate_units
 from lending.finance.money import decimal_places_ok, to_paisa
 
 __all__ = [
@@ -39,7 +40,7 @@ class LoanTerms:
     """What is financed, at which rate, repaid how; invalid terms raise TermsError."""
 
     principal: Decimal  # amount financed before any financed fee, rupees
-    annual_rate: Decimal  # percent a year, e.g. Decimal("30"); the markup rate for Murabaha
+    annual_rate: Decimal  # percent a year, up to 4 places: Decimal("9.4822"); Murabaha's markup
     tenor: int  # number of instalments
     start: date  # disbursement date: profit runs from here
     method: Method = Method.REDUCING
@@ -64,9 +65,9 @@ class LoanTerms:
             raise TermsError(errors)
 
     @property
-    def rate_bp(self) -> int:
-        """Return the annual rate in basis points (30% -> 3000)."""
-        return int(self.annual_rate * 100)
+    def rate_units(self) -> int:
+        """Return the annual rate in the engines' integer rate units (9.4822% -> 94822)."""
+        return rate_units(self.annual_rate)
 
     @property
     def unit_paisa(self) -> int:
@@ -126,8 +127,8 @@ def _check_amounts(terms: LoanTerms, errors: dict) -> None:
     if "annual_rate" not in errors:
         if not 0 <= terms.annual_rate <= MAX_RATE:
             add("annual_rate", f"must be between 0 and {MAX_RATE} percent")
-        elif not decimal_places_ok(terms.annual_rate, 2):
-            add("annual_rate", "must have at most 2 decimal places")
+        elif not decimal_places_ok(terms.annual_rate, RATE_PLACES):
+            add("annual_rate", f"must have at most {RATE_PLACES} decimal places")
     if "fee" not in errors:
         if terms.fee < 0 or not decimal_places_ok(terms.fee, 2):
             add("fee", "must be 0 or more, with at most 2 decimal places")
