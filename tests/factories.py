@@ -16,6 +16,7 @@ from lending.models.enums import (
     OutboxChannel,
     PaymentChannel,
     Role,
+    TxnKind,
 )
 from lending.security import token_digest
 
@@ -236,6 +237,16 @@ class PaymentAllocationFactory(BaseFactory):
     instalment_id = factory.LazyFunction(lambda: InstalmentFactory().id)
     profit = Decimal("1145.00")
     principal = Decimal("3000.00")
+
+
+class LoanTransactionFactory(BaseFactory):
+    class Meta:
+        model = m.LoanTransaction
+
+    loan_id = factory.LazyFunction(lambda: LoanFactory().id)
+    kind = TxnKind.DISBURSEMENT
+    value_date = date(2026, 1, 5)
+    amount = Decimal("38499.00")
 
 
 class OutboxMessageFactory(BaseFactory):

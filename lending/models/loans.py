@@ -88,7 +88,9 @@ class Instalment(SQLModel, table=True):
             "principal >= 0 AND profit >= 0 AND fee >= 0 AND tolerance >= 0",
             name="due_not_negative",
         ),
-        CheckConstraint("paid_principal >= 0 AND paid_principal <= principal", name="principal_paid"),
+        CheckConstraint(
+            "paid_principal >= 0 AND paid_principal <= principal", name="principal_paid"
+        ),
         CheckConstraint("paid_profit >= 0 AND paid_profit <= profit", name="profit_paid"),
         CheckConstraint("paid_fee >= 0 AND paid_fee <= fee", name="fee_paid"),
         CheckConstraint(

@@ -80,4 +80,7 @@ def servicing_schemas() -> dict:
         "ReversalInput": p.ReversalInputSchema,
         "ReversalResult": p.ReversalResultSchema,
         "Payoff": p.PayoffSchema,
+        "WaiverInput": p.WaiverInputSchema,
+        "RefundInput": p.RefundInputSchema,
+        "AdjustmentResult": p.AdjustmentResultSchema,
     }

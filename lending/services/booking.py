@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from lending.errors import Conflict, InvalidInput, OfferExpired
+from lending.finance.money import quantize
 from lending.finance.schedule import build_schedule
 from lending.models import (
     Application,
@@ -16,9 +17,10 @@ from lending.models import (
     Instalment,
     Loan,
     LoanIncentive,
+    LoanTransaction,
     ProductVersion,
 )
-from lending.models.enums import ApplicationStatus, DecisionKind, FeeKind
+from lending.models.enums import ApplicationStatus, DecisionKind, FeeKind, TxnKind
 from lending.schemas.offers import offer_document
 from lending.services import audit, incentives
 from lending.services.catalogue import loan_terms
@@ -110,6 +112,13 @@ def accept_offer(
 ZERO = Decimal("0")
 
 
+def tolerance(product: ProductVersion, total: Decimal) -> Decimal:
+    """How short an instalment of `total` may be without being overdue: the larger of the
+    product's amount and its percent of the instalment."""
+    share = quantize(total * product.arrears_tolerance_pct / 100)
+    return max(product.arrears_tolerance_amount, share)
+
+
 def _book(session, application: Application, product: ProductVersion, now, timezone) -> Loan:
     disbursed_on = now.astimezone(ZoneInfo(timezone)).date()
     principal = application.device_price - application.down_payment
@@ -150,9 +159,23 @@ def _book(session, application: Application, product: ProductVersion, now, timez
         maturity_on=rows[-1].due_date,
         cooling_off_until=now + timedelta(hours=product.cooling_off_hours),
         incentive_tags=list(application.incentive_tags or []),
+        arrears_tolerance_amount=product.arrears_tolerance_amount,
+        arrears_tolerance_pct=product.arrears_tolerance_pct,
+        prepayment=product.prepayment,
+        settlement_rebate_pct=product.settlement_rebate_pct,
+        created_at=now,
     )
     session.add(loan)
     session.flush()
+    session.add(
+        LoanTransaction(
+            loan_id=loan.id,
+            kind=TxnKind.DISBURSEMENT,
+            value_date=disbursed_on,
+            amount=loan.principal,
+            created_at=now,
+        )
+    )
     # One multi-row INSERT whatever the tenor (the ORM would send one per row on SQLite,
     # where it needs each new id back).
     session.connection().execute(
@@ -171,6 +194,7 @@ def _book(session, application: Application, product: ProductVersion, now, timez
                 "paid_profit": ZERO,
                 "paid_fee": ZERO,
                 "paid_on": None,
+                "tolerance": tolerance(product, r.total),
             }
             for r in rows
         ],

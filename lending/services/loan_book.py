@@ -1,10 +1,11 @@
 """A loan as the finance engine sees it, built from its rows in ONE place.
 
-Payments, payoff quotes, the loan document and the portal all start from `load_book`, so the
-amount a quote asks for is exactly the amount that allocation then settles.
+Payoff quotes, the loan document and the portal start from `load_book`, which replays the
+loan's transactions with the same engine as payments, so the amount a quote asks for is
+exactly the amount that a payment then settles.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -15,8 +16,8 @@ from lending.errors import NotFound
 from lending.finance.allocation import InstalmentState, LoanState
 from lending.finance.enums import Part
 from lending.finance.money import ZERO, to_money
-from lending.models import Fee, Instalment, Loan
-from lending.models.enums import FeeKind, LoanStatus
+from lending.models import Instalment, Loan
+from lending.models.enums import LoanStatus
 
 OPEN_STATUSES = frozenset({LoanStatus.ACTIVE, LoanStatus.WRITTEN_OFF})
 
@@ -36,11 +37,10 @@ class Amounts:
 
 @dataclass(frozen=True)
 class LoanBook:
-    """A loan's rows (instalments by number, live late fees by instalment) and its engine state."""
+    """A loan's instalment rows and its money state replayed through a date."""
 
     loan: Loan
     instalments: tuple[Instalment, ...]
-    late_fees: dict[int, Fee]
     state: LoanState
 
 
@@ -62,47 +62,15 @@ def lock_loan(session: Session, loan_id: int) -> Loan:
     return loan
 
 
-def load_book(session: Session, loan: Loan) -> LoanBook:
-    """Read the loan's instalments and live late fees and build the engine's LoanState."""
-    fresh = {"populate_existing": True}
-    instalments = tuple(
-        session.exec(
-            select(Instalment)
-            .where(Instalment.loan_id == loan.id)
-            .order_by(Instalment.n)
-            .execution_options(**fresh)
-        ).all()
-    )
-    fees = session.exec(
-        select(Fee)
-        .where(Fee.loan_id == loan.id, Fee.kind == FeeKind.LATE, Fee.waived_at.is_(None))
-        .execution_options(**fresh)
-    ).all()
-    late_fees = {fee.instalment_id: fee for fee in fees if fee.instalment_id is not None}
-    rows = tuple(_instalment_state(item, late_fees.get(item.id)) for item in instalments)
-    state = LoanState(
-        start=loan.disbursed_on,
-        annual_rate=loan.annual_rate,
-        instalments=rows,
-        islamic=loan.islamic,
-        closed=loan.status not in OPEN_STATUSES,
-    )
-    return LoanBook(loan, instalments, late_fees, state)
+def load_book(session: Session, loan: Loan, on: date) -> LoanBook:
+    """The loan replayed from its transactions through `on` (nothing is written)."""
+    from lending.services.replay import load, replay_loaded
 
-
-def _instalment_state(item: Instalment, late_fee: Fee | None) -> InstalmentState:
-    return InstalmentState(
-        n=item.n,
-        due_date=item.due_date,
-        principal=item.principal,
-        profit=item.profit,
-        fee=item.fee,
-        late_fee=late_fee.amount if late_fee else ZERO,
-        paid_principal=item.paid_principal,
-        paid_profit=item.paid_profit,
-        paid_fee=item.paid_fee,
-        paid_late_fee=late_fee.paid_amount if late_fee else ZERO,
-    )
+    loaded = load(session, loan)
+    state = replay_loaded(loaded, max(on, loan.disbursed_on)).state
+    if loan.status not in OPEN_STATUSES:
+        state = replace(state, closed=True)
+    return LoanBook(loan, loaded.instalments, state)
 
 
 def unpaid(item: InstalmentState, part: Part) -> Decimal:

@@ -91,12 +91,13 @@ def bucket_for(days_past_due: int) -> Bucket:
 
 def loan_view(session: Session, loan: Loan, as_of: date) -> LoanView:
     """Build the view of a loan on a business date from its rows (the same book as payments)."""
-    book = load_book(session, loan)
+    book = load_book(session, loan, as_of)
     lines = tuple(
         _line(row, item, as_of, loan.status)
         for row, item in zip(book.instalments, book.state.instalments, strict=True)
     )
-    due_now, dpd = overdue(book.state, as_of)
+    late, dpd = overdue(book.state, as_of)
+    due_now = late + sum((x.unpaid for x in lines if x.due_date == as_of), ZERO)
     upcoming = [x for x in lines if x.unpaid > 0 and x.due_date >= as_of]
     next_due = None
     if upcoming and not book.state.closed:
@@ -126,19 +127,19 @@ def _line(row: Instalment, item: InstalmentState, as_of: date, status: LoanStatu
         late_fee=item.late_fee,
         paid=paid_so_far,
         unpaid=left,
-        status=_status(item.due_date, left, paid_so_far, as_of, status),
-        paid_on=row.paid_on,
+        status=_status(item, left, paid_so_far, as_of, status),
+        paid_on=item.paid_on,
     )
 
 
-def _status(due: date, left: Decimal, paid_so_far: Decimal, as_of: date, loan: LoanStatus):
+def _status(item: InstalmentState, left: Decimal, paid_so_far, as_of: date, loan: LoanStatus):
     if left <= 0:
         return InstalmentStatus.PAID
     if loan == LoanStatus.CANCELLED:
         return InstalmentStatus.CANCELLED
     if loan in (LoanStatus.SETTLED, LoanStatus.CLOSED):
         return InstalmentStatus.SETTLED
-    if due < as_of:
+    if item.due_date < as_of and left - unpaid(item, Part.LATE_FEE) > item.tolerance:
         return InstalmentStatus.OVERDUE
     return InstalmentStatus.PARTLY_PAID if paid_so_far > 0 else InstalmentStatus.DUE
 
@@ -175,4 +176,4 @@ def quote_payoff(*, session: Session, loan: Loan, as_of: date) -> PayoffQuote:
         raise InvalidInput({"as_of": ["The date must not be before the loan was booked."]})
     if as_of > loan.maturity_on + MAX_QUOTE_AFTER_MATURITY:
         raise InvalidInput({"as_of": ["Choose a date closer to the loan's last instalment."]})
-    return payoff_quote(load_book(session, loan).state, as_of)
+    return payoff_quote(load_book(session, loan, as_of).state, as_of)

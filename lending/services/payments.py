@@ -1,9 +1,13 @@
-"""Post a payment exactly once, allocate it with the finance engine, and reverse it.
+"""Post a payment exactly once, reverse one, waive a late fee, refund a credit: each is a new
+loan transaction, and the loan is replayed (`services/replay.py`) to store what it changes.
 
 Exactly once rests on two things, not luck: the loan row is locked (SELECT ... FOR UPDATE)
-before the existing payment is looked up again and the new one allocated, so two payments
-on one loan are applied one after the other; and the unique idempotency key and (channel,
+before the existing payment is looked up again and the new one replayed, so two payments on
+one loan are applied one after the other; and the unique idempotency key and (channel, scope,
 reference) catch a duplicate that slips past, after which the first answer is returned.
+
+Reads, then the replay (pure), then writes: a payment that would be refused (more than settles
+the loan, a refund of more than the credit) is refused before anything is written.
 """
 
 import hashlib
@@ -15,22 +19,15 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from lending.errors import Conflict, InvalidInput, NotFound
-from lending.finance.allocation import Allocation, allocate, apply_allocation
-from lending.models import Payment
-from lending.models.enums import LoanStatus, PaymentChannel, PaymentStatus
+from lending.errors import Conflict, InvalidInput, LendingError, NotFound
+from lending.finance.enums import TxnKind
+from lending.finance.replay import Replay, Txn
+from lending.models import Loan, LoanTransaction, Payment
+from lending.models.enums import COUNTER_CHANNELS, PaymentChannel, PaymentStatus
 from lending.schemas.payments import PaymentResultSchema, ReversalResultSchema
 from lending.services import audit
-from lending.services.lifecycle import move
-from lending.services.loan_book import (
-    OPEN_STATUSES,
-    LoanBook,
-    business_day,
-    load_book,
-    lock_loan,
-    outstanding,
-)
-from lending.services.payment_rows import undo_allocation, write_allocation
+from lending.services.loan_book import OPEN_STATUSES, business_day, lock_loan, outstanding
+from lending.services.replay import PENDING, Cause, Loaded, load, replayed, rules_of, store
 
 CLOCK_SKEW = timedelta(minutes=5)  # a gateway's clock may run a little ahead of ours
 
@@ -46,6 +43,7 @@ class PaymentRequest:
     reference: str | None = None
     idempotency_key: str | None = None
     user_id: int | None = None
+    allow_overpayment: bool = False  # staff only: keep money beyond the payoff as a credit
 
     @property
     def request_hash(self) -> str:
@@ -69,61 +67,131 @@ class Posted:
     replayed: bool
 
 
+def scope_of(channel: PaymentChannel, loan: Loan) -> str:
+    """Where a reference is unique: a gateway's on its rail, a shop's receipt in the shop."""
+    return f"r{loan.retailer_id}" if channel in COUNTER_CHANNELS else ""
+
+
 def post_payment(
     *, session: Session, request: PaymentRequest, now: datetime, timezone: str
 ) -> Posted:
     """Record and allocate a payment once; a repeat returns the first answer, a clash is 409."""
-    earlier = _earlier(session, request)
-    if earlier is not None:
-        return _replay(earlier, request)
-    loan = lock_loan(session, request.loan_id)
-    earlier = _earlier(session, request)  # posted while we waited for the lock
-    if earlier is not None:
-        return _replay(earlier, request)
-    _check(loan, request, now, timezone)
-    book = load_book(session, loan)
-    on = business_day(request.paid_at, timezone)
-    allocation = allocate(book.state, request.amount, on)
-    payment = _new_payment(request, allocation)
-    session.add(payment)
     try:
-        session.flush()
+        (answer,) = post_payments(
+            session=session,
+            loan_id=request.loan_id,
+            requests=[request],
+            now=now,
+            timezone=timezone,
+        )
     except IntegrityError:  # the same key or reference committed on another loan's lock
         session.rollback()
-        return _replay(_earlier(session, request), request)
-    return Posted(payment, _settle(session, book, payment, allocation), False)
+        return _replay_answer(_by_key(session, request), request)
+    if isinstance(answer, LendingError):
+        raise answer
+    return answer
 
 
-def _earlier(session: Session, request: PaymentRequest) -> Payment | None:
-    fresh = {"populate_existing": True}
-    if request.idempotency_key is not None:
-        found = session.exec(
-            select(Payment)
-            .where(Payment.idempotency_key == request.idempotency_key)
-            .execution_options(**fresh)
-        ).first()
-        if found is not None:
-            return found
+def post_payments(
+    *,
+    session: Session,
+    loan_id: int,
+    requests: list[PaymentRequest],
+    now: datetime,
+    timezone: str,
+) -> list[Posted | LendingError]:
+    """Post payments on one loan in one replay (a settlement file's rows for the loan), each
+    once; answer each with its Posted, or the error that refused it (nothing written for it).
+
+    IntegrityError (a key or reference committed meanwhile by a payment on another loan)
+    is left to the caller, which rolls back and asks again.
+    """
+    loan = lock_loan(session, loan_id)
+    answers: list[Posted | LendingError | None] = []
+    for request in requests:
+        answers.append(_earlier_or_refused(session, loan, request, now, timezone))
+    new = [(k, r) for k, (r, a) in enumerate(zip(requests, answers, strict=True)) if a is None]
+    if not new:
+        return answers
+    loaded = load(session, loan)
+    days = [business_day(r.paid_at, timezone) for _, r in new]
+    through = max(business_day(now, timezone), *days)
+    pending = [
+        Txn(PENDING + j, TxnKind.PAYMENT, day, r.amount)
+        for j, ((_, r), day) in enumerate(zip(new, days, strict=True))
+    ]
+    result = replayed(loaded, through, *pending)
+    _refuse_overpayment(session, loaded, result, [r for _, r in new])
+    payments = [
+        _new_payment(r, result.unapplied[PENDING + j], scope_of(r.channel, loan), now)
+        for j, (_, r) in enumerate(new)
+    ]
+    session.add_all(payments)
+    session.flush()
+    txns = [
+        _transaction(loan, TxnKind.PAYMENT, day, r.amount, r.user_id, now, payment_id=p.id)
+        for (_, r), day, p in zip(new, days, payments, strict=True)
+    ]
+    session.add_all(txns)
+    session.flush()
+    store(session, loaded, result, Cause(tuple(txns), new[0][1].user_id, now, through))
+    for j, ((k, _), payment) in enumerate(zip(new, payments, strict=True)):
+        answers[k] = Posted(
+            payment, _answer(session, loaded, payment, result, PENDING + j, now), False
+        )
+    return answers
+
+
+def _earlier_or_refused(session, loan, request, now, timezone) -> Posted | LendingError | None:
+    """The first answer to a repeat, the error that refuses a payment, or None: post it."""
+    earlier = _by_key(session, request) or _by_reference(
+        session, request, scope_of(request.channel, loan)
+    )
+    try:
+        if earlier is not None:  # posted before, or while we waited for the lock
+            return _replay_answer(earlier, request)
+        _check(loan, request, now, timezone)
+    except LendingError as exc:
+        return exc
+    return None
+
+
+def _by_key(session: Session, request: PaymentRequest) -> Payment | None:
+    if request.idempotency_key is None:
+        return None
+    return session.exec(
+        select(Payment)
+        .where(Payment.idempotency_key == request.idempotency_key)
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def _by_reference(session: Session, request: PaymentRequest, scope: str) -> Payment | None:
     if request.reference is None:
         return None
     return session.exec(
         select(Payment)
-        .where(Payment.channel == request.channel, Payment.reference == request.reference)
-        .execution_options(**fresh)
+        .where(
+            Payment.channel == request.channel,
+            Payment.scope == scope,
+            Payment.reference == request.reference,
+        )
+        .execution_options(populate_existing=True)
     ).first()
 
 
-def _replay(earlier: Payment | None, request: PaymentRequest) -> Posted:
+def _replay_answer(earlier: Payment | None, request: PaymentRequest) -> Posted:
     if earlier is None:
         raise Conflict("This payment clashes with another one being posted; try again.")
     if earlier.request_hash != request.request_hash:
         if request.idempotency_key and earlier.idempotency_key == request.idempotency_key:
             raise Conflict("This Idempotency-Key was already used for a different payment.")
-        raise Conflict(f"The reference {request.reference} is already recorded for a payment.")
+        # Say nothing of the other payment: not its loan, amount or date.
+        raise Conflict("This reference is already used for another payment.")
     return Posted(earlier, earlier.response or {}, True)
 
 
-def _check(loan, request: PaymentRequest, now: datetime, timezone: str) -> None:
+def _check(loan: Loan, request: PaymentRequest, now: datetime, timezone: str) -> None:
     if loan.status not in OPEN_STATUSES:
         raise Conflict(f"This loan is {loan.status}; it takes no more payments.")
     if request.paid_at > now + CLOCK_SKEW:
@@ -132,39 +200,70 @@ def _check(loan, request: PaymentRequest, now: datetime, timezone: str) -> None:
         raise InvalidInput({"paid_at": ["A payment cannot be made before the loan was booked."]})
 
 
-def _new_payment(request: PaymentRequest, allocation: Allocation) -> Payment:
+def _refuse_overpayment(session, loaded: Loaded, result: Replay, requests) -> None:
+    """More than settles the loan (plus the product's tolerance) is a typo until staff say
+    not; money that a rail has already moved (a gateway's, a settlement file's) is kept."""
+    if all(r.allow_overpayment for r in requests):
+        return
+    extra = result.credit_balance - loaded.loan.credit_balance
+    tolerance = rules_of(session, loaded.loan).overpayment_tolerance
+    if extra > tolerance:
+        settles = sum(r.amount for r in requests) - extra
+        raise InvalidInput(
+            {
+                "amount": [
+                    f"This is Rs {extra:,} more than the Rs {settles:,} that settles the loan "
+                    "on this date. Check the amount; staff can accept it and refund the rest."
+                ]
+            }
+        )
+
+
+def _new_payment(request: PaymentRequest, unapplied: Decimal, scope: str, now) -> Payment:
     return Payment(
         loan_id=request.loan_id,
         amount=request.amount,
-        unapplied=allocation.unapplied,
+        unapplied=unapplied,
         paid_at=request.paid_at,
         channel=request.channel,
         reference=request.reference,
+        scope=scope,
         idempotency_key=request.idempotency_key,
         request_hash=request.request_hash,
         posted_by_id=request.user_id,
+        created_at=now,
     )
 
 
-def _settle(session: Session, book: LoanBook, payment: Payment, allocation: Allocation) -> dict:
-    """Write the allocation, close the loan if it is paid off, store and return the answer."""
-    write_allocation(session, book, payment, allocation)
-    after = apply_allocation(book.state, allocation)
-    loan = book.loan
-    if allocation.closes_loan:
-        done = LoanStatus.SETTLED if allocation.on < loan.maturity_on else LoanStatus.CLOSED
-        move(session, loan=loan, to=done, actor_id=payment.posted_by_id, on=allocation.on)
+def _transaction(loan: Loan, kind: TxnKind, on, amount, user_id, now, **extra) -> LoanTransaction:
+    return LoanTransaction(
+        loan_id=loan.id,
+        kind=kind,
+        value_date=on,
+        amount=amount,
+        created_by_id=user_id,
+        created_at=now,
+        **extra,
+    )
+
+
+def _answer(session, loaded: Loaded, payment: Payment, result: Replay, txn_id, now) -> dict:
+    """The answer to a posted payment, stored on it for a repeat of the same request."""
+    loan = loaded.loan
+    lines = result.allocations[txn_id]
+    unapplied = result.unapplied[txn_id]
     document = PaymentResultSchema().dump(
         {
             "payment_id": payment.id,
             "loan_id": loan.id,
             "amount": payment.amount,
-            "applied": allocation.applied,
-            "unapplied": allocation.unapplied,
+            "applied": payment.amount - unapplied,
+            "unapplied": unapplied,
             "paid_at": payment.paid_at,
-            "allocations": allocation.lines,
-            "outstanding": outstanding(after),
+            "allocations": lines,
+            "outstanding": outstanding(result.state),
             "loan_status": str(loan.status),
+            "credit_balance": loan.credit_balance,
         }
     )
     payment.response = document
@@ -173,8 +272,9 @@ def _settle(session: Session, book: LoanBook, payment: Payment, allocation: Allo
         action="payment.posted",
         actor_id=payment.posted_by_id,
         obj=payment,
+        at=now,
         after={"loan_id": loan.id, "amount": str(payment.amount), "channel": str(payment.channel)},
-        detail={"unapplied": str(allocation.unapplied), "waived": str(allocation.waived_profit)},
+        detail={"unapplied": str(unapplied), "credit_balance": str(loan.credit_balance)},
     )
     session.flush()
     return document
@@ -190,8 +290,7 @@ class Reversal:
 
 
 def reverse_payment(*, session: Session, reversal: Reversal, now: datetime, timezone: str) -> dict:
-    """Undo a posted payment exactly (paid columns back as they were); reopen a closed loan."""
-    user_id = reversal.user_id
+    """Reverse a payment: a REVERSAL transaction, and the loan replayed without the payment."""
     payment = session.get(Payment, reversal.payment_id)
     if payment is None:
         raise NotFound("No such payment.")
@@ -199,37 +298,45 @@ def reverse_payment(*, session: Session, reversal: Reversal, now: datetime, time
     session.refresh(payment)  # after the lock: a concurrent reversal has committed by now
     if payment.status == PaymentStatus.REVERSED:
         raise Conflict("This payment has already been reversed.")
-    book = load_book(session, loan)
-    undo_allocation(session, book, payment)
+    loaded = load(session, loan)
+    original = next(
+        t for t in loaded.transactions if t.kind is TxnKind.PAYMENT and t.payment_id == payment.id
+    )
+    today = business_day(now, timezone)
+    pending = Txn(PENDING, TxnKind.REVERSAL, today, payment.amount, reverses=original.id)
+    result = replayed(loaded, today, pending)
+    txn = _transaction(
+        loan,
+        TxnKind.REVERSAL,
+        today,
+        payment.amount,
+        reversal.user_id,
+        now,
+        payment_id=payment.id,
+        reverses_id=original.id,
+        note=reversal.reason[:500],
+    )
+    session.add(txn)
+    session.flush()
+    store(session, loaded, result, Cause((txn,), reversal.user_id, now, today))
     payment.status, payment.reversed_at = PaymentStatus.REVERSED, now
-    if loan.status in (LoanStatus.SETTLED, LoanStatus.CLOSED):
-        move(
-            session,
-            loan=loan,
-            to=LoanStatus.ACTIVE,
-            actor_id=user_id,
-            on=business_day(now, timezone),
-        )
     audit.record(
         session,
         action="payment.reversed",
-        actor_id=user_id,
+        actor_id=reversal.user_id,
         obj=payment,
+        at=now,
         before={"status": "posted", "amount": str(payment.amount)},
         after={"status": "reversed"},
         detail={"reason": reversal.reason, "loan_id": loan.id},
     )
     session.flush()
-    return _reversal_document(session, payment, loan)
-
-
-def _reversal_document(session: Session, payment: Payment, loan) -> dict:
     return ReversalResultSchema().dump(
         {
             "payment_id": payment.id,
             "status": str(payment.status),
             "reversed_at": payment.reversed_at,
-            "outstanding": outstanding(load_book(session, loan).state),
+            "outstanding": outstanding(result.state),
             "loan_status": str(loan.status),
         }
     )

@@ -59,6 +59,8 @@ EXPECTED: dict[str, tuple] = {
     "POST /api/v1/loans/<int:loan_id>/cancel": allowed(API_OWNED),
     "POST /api/v1/loans/<int:loan_id>/payments": allowed(API_SHOP_STAFF),
     "GET /api/v1/loans/<int:loan_id>/payoff": API_OWNED,
+    "POST /api/v1/loans/<int:loan_id>/refunds": allowed(API_STAFF),
+    "POST /api/v1/loans/<int:loan_id>/waivers": allowed(API_STAFF),
     "POST /api/v1/payments/<int:payment_id>/reverse": allowed(API_STAFF),
     "GET /api/v1/products": API_ANY,
     "GET /api/v1/quote": ANYONE,

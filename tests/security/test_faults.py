@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from lending.models import Application, Disbursement, Instalment, Loan
+from lending.models import Application, Disbursement, Instalment, Loan, LoanTransaction
 from lending.models.enums import ApplicationStatus
 from lending.services import booking
 from tests.web.helpers import AGENT, body, post
@@ -65,13 +65,21 @@ def test_a_dropped_connection_while_posting_a_payment_leaves_no_payment_half_wri
         db_session.flush()  # the payment and its allocation rows reached the database
         drop_connection()
 
-    real_write = payments.write_allocation
-    monkeypatch.setattr(payments, "write_allocation", allocation_then_drop)
+    real_write = payments.store
+    monkeypatch.setattr(payments, "store", allocation_then_drop)
     with pytest.raises(OperationalError):
         pay(client, loan_id, "5000.00", key="counter-1")
     session.expire_all()
     assert session.execute(select(func.count()).select_from(Payment)).scalar_one() == 0
     assert session.execute(select(func.count()).select_from(PaymentAllocation)).scalar_one() == 0
+    assert (
+        session.execute(
+            select(func.count())
+            .select_from(LoanTransaction)
+            .where(LoanTransaction.kind == "payment")
+        ).scalar_one()
+        == 0
+    )
     assert paid_columns(session, loan_id) == before
     monkeypatch.undo()
     assert pay(client, loan_id, "5000.00", key="counter-1").status_code == 201

@@ -108,6 +108,7 @@ FACTORIES = [
     f.FeeFactory,
     f.PaymentFactory,
     f.PaymentAllocationFactory,
+    f.LoanTransactionFactory,
     f.OutboxMessageFactory,
     f.AuditEventFactory,
     f.JobRunFactory,

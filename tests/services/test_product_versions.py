@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from sqlalchemy import create_engine
+from sqlalchemy import MetaData, Table, create_engine, inspect
 from sqlmodel import Session, select
 
 from lending.migrate import downgrade, upgrade
@@ -15,8 +15,11 @@ def test_migration_0004_snapshots_the_products_that_exist(database_url):
     downgrade(database_url, "0003")
     engine = create_engine(database_url)
     with engine.begin() as conn:  # Core: no ORM event, as before versioning existed
+        existing = {c["name"] for c in inspect(conn).get_columns("products")}
         conn.execute(
-            Product.__table__.insert().values(
+            _table_of(existing)
+            .insert()
+            .values(
                 code="OLD",
                 name="Old product",
                 method="flat",
@@ -24,7 +27,7 @@ def test_migration_0004_snapshots_the_products_that_exist(database_url):
                 tenors=[6],
                 late_fee_fixed=Decimal("250.50"),
                 version=3,
-                **_defaults(),
+                **_defaults(existing),
             )
         )
     upgrade(database_url)
@@ -34,13 +37,19 @@ def test_migration_0004_snapshots_the_products_that_exist(database_url):
     assert (version.version, version.late_fee_fixed, version.tenors) == (3, Decimal("250.50"), [6])
 
 
-def _defaults() -> dict:
+def _table_of(existing: set[str]) -> Table:
+    """The products table as it was at 0003: the model's columns that existed then."""
+    columns = [c._copy() for c in Product.__table__.columns if c.name in existing]
+    return Table("products", MetaData(), *columns)
+
+
+def _defaults(existing: set[str]) -> dict:
     columns = Product.__table__.columns
     skip = {"id", "code", "name", "method", "annual_rate", "tenors", "late_fee_fixed", "version"}
     return {
         c.name: Product.model_fields[c.name].get_default(call_default_factory=True)
         for c in columns
-        if c.name not in skip
+        if c.name not in skip and c.name in existing
     }
 
 

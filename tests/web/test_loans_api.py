@@ -59,9 +59,10 @@ def test_overdue_instalment_shows_days_past_due_and_bucket(app, setup, session, 
     doc = client.get(f"/api/v1/loans/{loan_id}", headers=STAFF).json
     first = doc["schedule"][0]
     assert first["status"] == "overdue" and first["paid"] == "1000.00"
-    assert first["unpaid"] == "5990.00"
+    # 5,990.00 of the instalment and the product's Rs 500 late fee (unpaid past 3 grace days).
+    assert (first["late_fee"], first["unpaid"]) == ("500.00", "6490.00")
     assert (doc["days_past_due"], doc["bucket"]) == (15, "1-30")
-    assert doc["due_now"] == "5990.00"
+    assert doc["due_now"] == "6490.00"
     assert doc["next_due"]["instalment"] == 2
 
 

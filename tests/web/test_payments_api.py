@@ -6,8 +6,15 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from lending.models import AuditEvent, Fee, Instalment, Loan, Payment, PaymentAllocation
-from lending.models.enums import FeeKind, LoanStatus, PaymentStatus
+from lending.models import (
+    AuditEvent,
+    Instalment,
+    Loan,
+    LoanTransaction,
+    Payment,
+    PaymentAllocation,
+)
+from lending.models.enums import LoanStatus, PaymentStatus, TxnKind
 from tests import factories as f
 from tests.web.helpers import AGENT, NOW, count
 from tests.web.servicing import (
@@ -33,43 +40,43 @@ def test_payment_is_allocated_and_the_outstanding_falls_by_it(loan_id, session, 
     doc = response.json
     payment = session.exec(select(Payment)).one()
     assert doc["payment_id"] == payment.id and payment.idempotency_key.endswith(":till-1-0001")
-    # Paid on the booking day: nothing is due yet, so it prepays instalment 1's principal
-    # (no profit has accrued), then instalment 2's.
+    # Paid on the booking day: nothing is due yet, so it pays instalment 1 in full, profit
+    # included (6,990.00: 962.48 + 6,027.52), then the next one's profit: paying early is
+    # never worse than paying on the day.
     assert doc["allocations"] == [
         {
             "instalment": 1,
             "late_fee": "0.00",
             "fee": "0.00",
-            "profit": "0.00",
+            "profit": "962.48",
             "principal": "6027.52",
         },
         {
             "instalment": 2,
             "late_fee": "0.00",
             "fee": "0.00",
-            "profit": "0.00",
-            "principal": "972.48",
+            "profit": "10.00",
+            "principal": "0.00",
         },
     ]
     expected = scheduled_total(session, loan_id) - Decimal("7000.00")
     assert doc["outstanding"]["total"] == str(expected)
-    assert doc["outstanding"]["principal"] == "31499.00"
+    assert doc["outstanding"]["principal"] == "32471.48"
     assert (doc["applied"], doc["unapplied"], doc["loan_status"]) == ("7000.00", "0.00", "active")
     rows = paid_columns(session, loan_id)
-    assert rows[0] == (Decimal("6027.52"), Decimal("0.00"), Decimal("0.00"), None)
-    assert rows[1][0] == Decimal("972.48")
+    assert rows[0] == (Decimal("6027.52"), Decimal("962.48"), Decimal("0.00"), date(2026, 11, 28))
+    assert rows[1][1] == Decimal("10.00")
     assert count(session, PaymentAllocation) == 2
     loan_doc = client.get(f"/api/v1/loans/{loan_id}", headers=AGENT).json
     assert loan_doc["outstanding"] == doc["outstanding"]
-    assert loan_doc["schedule"][0]["status"] == "partly_paid"
+    assert [r["status"] for r in loan_doc["schedule"][:2]] == ["paid", "partly_paid"]
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "payment.posted")).one()
 
 
 def test_waterfall_pays_the_late_fee_then_profit_then_principal_oldest_first(
     app, loan_id, session, client
 ):
-    first = session.exec(select(Instalment).where(Instalment.n == 1)).first()
-    f.FeeFactory(loan_id=loan_id, instalment_id=first.id, kind=FeeKind.LATE, amount=Decimal("500"))
+    # Instalment 1 (due 28 December) is unpaid past its 3 grace days: the product's Rs 500 fee.
     app.extensions["lending.clock"] = lambda: NOW + timedelta(days=40)
     paid_at = (NOW + timedelta(days=40)).isoformat()
     doc = pay(client, loan_id, "1600.00", "late-1", paid_at=paid_at).json
@@ -83,9 +90,12 @@ def test_waterfall_pays_the_late_fee_then_profit_then_principal_oldest_first(
         }
     ]
     session.expire_all()
-    assert session.exec(select(Fee).where(Fee.kind == FeeKind.LATE)).one().paid_amount == Decimal(
-        "500.00"
-    )
+    first = session.exec(select(Instalment).where(Instalment.n == 1)).one()
+    assert (first.late_fee, first.paid_late_fee) == (Decimal("500.00"), Decimal("500.00"))
+    (charge,) = session.exec(
+        select(LoanTransaction).where(LoanTransaction.kind == TxnKind.LATE_FEE)
+    ).all()
+    assert (charge.instalment_n, charge.value_date) == (1, date(2027, 1, 1))
 
 
 def test_same_key_returns_the_first_answer_and_another_body_is_409(loan_id, session, client):
@@ -96,7 +106,7 @@ def test_same_key_returns_the_first_answer_and_another_body_is_409(loan_id, sess
     clash = pay(client, loan_id, "2600.00", "dup-key")
     assert clash.status_code == 409
     assert count(session, Payment) == 1 and count(session, PaymentAllocation) == 1
-    assert paid_columns(session, loan_id)[0][0] == Decimal("2500.00")
+    assert paid_columns(session, loan_id)[0][:2] == (Decimal("1537.52"), Decimal("962.48"))
 
 
 def test_keys_of_different_clients_do_not_meet(loan_id, session, client):
@@ -165,11 +175,6 @@ def test_paying_the_payoff_quote_settles_the_loan(app, loan_id, session, client)
     ids=["booking-day", "one-overdue-with-late-fee", "after-maturity"],
 )
 def test_the_quote_is_exactly_what_allocation_settles(app, loan_id, session, client, days, status):
-    first = session.exec(select(Instalment).where(Instalment.n == 1)).first()
-    if days:
-        f.FeeFactory(
-            loan_id=loan_id, instalment_id=first.id, kind=FeeKind.LATE, amount=Decimal("500")
-        )
     on = NOW + timedelta(days=days)
     app.extensions["lending.clock"] = lambda: on
     as_of = (on + timedelta(hours=5)).date().isoformat()  # the business date in Karachi
@@ -193,17 +198,57 @@ def test_the_quote_is_exactly_what_allocation_settles(app, loan_id, session, cli
     assert sum(Decimal(a["late_fee"]) for a in doc["allocations"]) == Decimal(quote["late_fees"])
 
 
-def test_an_overpayment_settles_and_keeps_the_excess_unapplied(loan_id, session, client):
-    doc = pay(client, loan_id, "40000.00", "big").json
-    assert (doc["applied"], doc["unapplied"]) == ("38499.00", "1501.00")
+def test_more_than_settles_the_loan_is_refused_unless_staff_accept_it(loan_id, session, client):
+    # Seen from outside: Rs 100,000,000 (extra zeros) was accepted, settled the loan and the
+    # night sent a device release.
+    typo = pay(client, loan_id, "40000.00", "big")
+    assert typo.status_code == 422
+    assert "38,499.00" in typo.json["errors"]["amount"][0]  # what settles it today
+    huge = pay(client, loan_id, "100000000.00", "huge")
+    assert huge.status_code == 422 and "amount" in huge.json["errors"]
+    not_staff = pay(client, loan_id, "40000.00", "big-2", allow_overpayment=True)
+    assert not_staff.status_code == 422 and "allow_overpayment" in not_staff.json["errors"]
+    assert count(session, Payment) == 0 and count(session, LoanTransaction) == 1  # disbursed
+    within = pay(client, loan_id, "38550.00", "change")  # Rs 51 over: the product allows 100
+    assert within.status_code == 201 and within.json["unapplied"] == "51.00"
+    assert within.json["credit_balance"] == "51.00"
+    assert session.get(Loan, loan_id).credit_balance == Decimal("51.00")
+
+
+def test_staff_may_accept_an_overpayment_and_refund_the_credit(loan_id, session, client):
+    doc = pay(client, loan_id, "40000.00", "big", headers=STAFF, allow_overpayment=True).json
+    assert (doc["applied"], doc["unapplied"], doc["credit_balance"]) == (
+        "38499.00",
+        "1501.00",
+        "1501.00",
+    )
     assert doc["loan_status"] == "settled"
     assert session.exec(select(Payment)).one().unapplied == Decimal("1501.00")
+    url = f"/api/v1/loans/{loan_id}/refunds"
+    too_much = client.post(
+        url, json={"amount": "1501.01", "reason": "Back to the borrower."}, headers=STAFF
+    )
+    assert too_much.status_code == 422 and "amount" in too_much.json["errors"]
+    by_shop = client.post(url, json={"amount": "1501.00", "reason": "Back."}, headers=AGENT)
+    assert by_shop.status_code == 403
+    done = client.post(
+        url, json={"amount": "1501.00", "reason": "Back to the borrower."}, headers=STAFF
+    )
+    assert done.status_code == 201, done.json
+    assert (done.json["kind"], done.json["credit_balance"]) == ("refund", "0.00")
+    session.expire_all()
+    assert session.get(Loan, loan_id).credit_balance == Decimal("0.00")
+    refund = session.exec(
+        select(LoanTransaction).where(LoanTransaction.kind == TxnKind.REFUND)
+    ).one()
+    assert refund.amount == Decimal("1501.00") and refund.note == "Back to the borrower."
 
 
 def test_reversal_restores_the_paid_columns_exactly_and_reopens_the_loan(loan_id, session, client):
     pay(client, loan_id, "3000.00", "first")
     before = paid_columns(session, loan_id)
-    settling = pay(client, loan_id, "38000.00", "settle").json
+    quote = client.get(f"/api/v1/loans/{loan_id}/payoff", headers=AGENT).json
+    settling = pay(client, loan_id, quote["total"], "settle").json
     assert settling["loan_status"] == "settled"
     body = {"reason": "The cheque bounced."}
     response = client.post(
@@ -220,9 +265,14 @@ def test_reversal_restores_the_paid_columns_exactly_and_reopens_the_loan(loan_id
     assert session.get(Loan, loan_id).status == LoanStatus.ACTIVE
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "payment.reversed")).one()
     assert event.detail["reason"] == "The cheque bounced."
+    # The reversed payment's allocation sums to nothing; the first payment's is untouched.
+    rows = session.exec(
+        select(PaymentAllocation).where(PaymentAllocation.payment_id == payment.id)
+    ).all()
+    assert sum(r.principal + r.profit + r.fee + r.late_fee for r in rows) == Decimal("0.00")
     twice = client.post(f"/api/v1/payments/{payment.id}/reverse", json=body, headers=STAFF)
     assert twice.status_code == 409
-    replay = pay(client, loan_id, "38000.00", "settle")
+    replay = pay(client, loan_id, quote["total"], "settle")
     assert replay.json == settling  # the key still answers with the first answer
 
 

@@ -140,20 +140,30 @@ def _move_data(bind) -> None:
     for loan in bind.execute(sa.select(loans.c.id, loans.c.disbursed_on, loans.c.principal)):
         bind.execute(
             txns.insert().values(
-                loan_id=loan.id, kind="disbursement", value_date=loan.disbursed_on,
-                amount=loan.principal, **row,
+                loan_id=loan.id,
+                kind="disbursement",
+                value_date=loan.disbursed_on,
+                amount=loan.principal,
+                **row,
             )
         )
     for pay in bind.execute(sa.select(payments).order_by(payments.c.id)).mappings().all():
         paid_at = UTCDateTime().process_result_value(pay["paid_at"], dialect)
         txn_id = bind.execute(
-            txns.insert().values(
-                loan_id=pay["loan_id"], kind="payment", payment_id=pay["id"],
-                value_date=paid_at.astimezone(KARACHI).date(), amount=pay["amount"], **row,
-            ).returning(txns.c.id)
+            txns.insert()
+            .values(
+                loan_id=pay["loan_id"],
+                kind="payment",
+                payment_id=pay["id"],
+                value_date=paid_at.astimezone(KARACHI).date(),
+                amount=pay["amount"],
+                **row,
+            )
+            .returning(txns.c.id)
         ).scalar_one()
         bind.execute(
-            allocations.update().where(allocations.c.payment_id == pay["id"])
+            allocations.update()
+            .where(allocations.c.payment_id == pay["id"])
             .values(transaction_id=txn_id)
         )
         if pay["channel"] in COUNTER:
@@ -166,22 +176,35 @@ def _move_data(bind) -> None:
         if pay["status"] == "reversed":
             reversed_at = UTCDateTime().process_result_value(pay["reversed_at"], dialect)
             reversal = bind.execute(
-                txns.insert().values(
-                    loan_id=pay["loan_id"], kind="reversal", payment_id=pay["id"],
-                    reverses_id=txn_id, amount=pay["amount"],
-                    value_date=(reversed_at or paid_at).astimezone(KARACHI).date(), **row,
-                ).returning(txns.c.id)
+                txns.insert()
+                .values(
+                    loan_id=pay["loan_id"],
+                    kind="reversal",
+                    payment_id=pay["id"],
+                    reverses_id=txn_id,
+                    amount=pay["amount"],
+                    value_date=(reversed_at or paid_at).astimezone(KARACHI).date(),
+                    **row,
+                )
+                .returning(txns.c.id)
             ).scalar_one()
             # The old reversal subtracted the paid columns; its allocation rows stayed. Net them.
-            for line in bind.execute(
-                sa.select(allocations).where(allocations.c.payment_id == pay["id"])
-            ).mappings().all():
-                bind.execute(allocations.insert().values(
-                    payment_id=pay["id"], instalment_id=line["instalment_id"],
-                    transaction_id=reversal,
-                    **{p: bind_money(-cash(line[p])) for p in ("late_fee", "fee", "profit",
-                                                                 "principal")},
-                ))
+            for line in (
+                bind.execute(sa.select(allocations).where(allocations.c.payment_id == pay["id"]))
+                .mappings()
+                .all()
+            ):
+                bind.execute(
+                    allocations.insert().values(
+                        payment_id=pay["id"],
+                        instalment_id=line["instalment_id"],
+                        transaction_id=reversal,
+                        **{
+                            p: bind_money(-cash(line[p]))
+                            for p in ("late_fee", "fee", "profit", "principal")
+                        },
+                    )
+                )
     for fee in bind.execute(sa.select(fees).where(fees.c.kind == "late")).mappings().all():
         item = bind.execute(
             sa.select(instalments.c.n).where(instalments.c.id == fee["instalment_id"])
@@ -189,24 +212,41 @@ def _move_data(bind) -> None:
         waived = fee["waived_at"] is not None
         amount, paid = cash(fee["amount"]), cash(fee["paid_amount"])
         bind.execute(
-            instalments.update().where(instalments.c.id == fee["instalment_id"]).values(
-                late_fee=bind_money(amount), paid_late_fee=bind_money(paid),
+            instalments.update()
+            .where(instalments.c.id == fee["instalment_id"])
+            .values(
+                late_fee=bind_money(amount),
+                paid_late_fee=bind_money(paid),
                 late_fee_waived=bind_money(amount - paid if waived else 0),
             )
         )
         charge = bind.execute(
-            txns.insert().values(
-                loan_id=fee["loan_id"], kind="late_fee", instalment_n=item,
-                value_date=fee["assessed_on"], amount=fee["amount"], **row,
-            ).returning(txns.c.id)
+            txns.insert()
+            .values(
+                loan_id=fee["loan_id"],
+                kind="late_fee",
+                instalment_n=item,
+                value_date=fee["assessed_on"],
+                amount=fee["amount"],
+                **row,
+            )
+            .returning(txns.c.id)
         ).scalar_one()
         if waived:
-            bind.execute(txns.insert().values(
-                loan_id=fee["loan_id"], kind="waiver", instalment_n=item, reverses_id=charge,
-                value_date=UTCDateTime().process_result_value(fee["waived_at"], dialect)
-                .astimezone(KARACHI).date(),
-                amount=bind_money(amount - paid), **row,
-            ))
+            bind.execute(
+                txns.insert().values(
+                    loan_id=fee["loan_id"],
+                    kind="waiver",
+                    instalment_n=item,
+                    reverses_id=charge,
+                    value_date=UTCDateTime()
+                    .process_result_value(fee["waived_at"], dialect)
+                    .astimezone(KARACHI)
+                    .date(),
+                    amount=bind_money(amount - paid),
+                    **row,
+                )
+            )
     bind.execute(fees.delete().where(fees.c.kind == "late"))
 
 
@@ -221,7 +261,10 @@ CHECKS = {
         ("principal_paid", "paid_principal >= 0 AND paid_principal <= principal"),
         ("profit_paid", "paid_profit >= 0 AND paid_profit <= profit"),
         ("fee_paid", "paid_fee >= 0 AND paid_fee <= fee"),
-        ("late_fee_waived", "late_fee >= 0 AND late_fee_waived >= 0 AND late_fee_waived <= late_fee"),
+        (
+            "late_fee_waived",
+            "late_fee >= 0 AND late_fee_waived >= 0 AND late_fee_waived <= late_fee",
+        ),
         ("late_fee_paid", "paid_late_fee >= 0 AND paid_late_fee + late_fee_waived <= late_fee"),
     ),
     "fees": (("paid", "amount >= 0 AND paid_amount >= 0 AND paid_amount <= amount"),),

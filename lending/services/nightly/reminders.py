@@ -12,7 +12,7 @@ from lending.models import Applicant, Instalment, Loan, OutboxMessage
 from lending.models.enums import Language, LoanStatus, OutboxChannel, OutboxStatus
 from lending.models.products import ProductVersion
 from lending.models.types import utcnow
-from lending.services.nightly.sqlx import unpaid
+from lending.services.nightly.sqlx import in_arrears
 
 TEXTS = {
     Language.ENGLISH: {
@@ -70,7 +70,7 @@ def _for_offset(session, version, offset: int, as_of: date) -> list[OutboxMessag
             Loan.product_version == version.version,
             Loan.status == LoanStatus.ACTIVE,
             Instalment.due_date == due,
-            unpaid(),
+            in_arrears(),  # paid ahead, or short by no more than the tolerance: no reminder
         )
         .order_by(Instalment.id)
     ).all()

@@ -9,13 +9,16 @@ from marshmallow import ValidationError
 from lending.db import get_session
 from lending.errors import InvalidInput, Unauthorized
 from lending.models import Loan
-from lending.models.enums import PaymentChannel, Role
+from lending.models.enums import STAFF_ROLES, PaymentChannel, Role
 from lending.schemas.payments import (
     IdempotencyKeySchema,
     PaymentInputSchema,
+    RefundInputSchema,
     ReversalInputSchema,
+    WaiverInputSchema,
     WebhookPaymentSchema,
 )
+from lending.services.adjustments import Adjustment, refund_credit, waive_late_fee
 from lending.services.payments import PaymentRequest, Reversal, post_payment, reverse_payment
 from lending.web.access import audit_refusal, current_actor, owned, role_required
 from lending.web.api import bp, public
@@ -69,6 +72,10 @@ def post_loan_payment(loan: Loan):
     """
     key, data = _counter_input()
     actor = current_actor()
+    if data["allow_overpayment"] and actor.role not in STAFF_ROLES:
+        raise InvalidInput(
+            {"allow_overpayment": ["Only staff can accept more than settles the loan."]}
+        )
     posted = _post(
         PaymentRequest(
             loan_id=loan.id,
@@ -78,6 +85,7 @@ def post_loan_payment(loan: Loan):
             reference=data["reference"],
             idempotency_key=f"u{actor.id}:{key}",  # one client's keys never meet another's
             user_id=actor.id,
+            allow_overpayment=data["allow_overpayment"],
         )
     )
     headers = {"Idempotent-Replayed": "true"} if posted.replayed else {}
@@ -143,6 +151,7 @@ def payment_webhook():
             paid_at=data["paid_at"],
             channel=PaymentChannel(data["channel"]),
             reference=data["reference"],
+            allow_overpayment=True,  # the rail has moved the money: kept as a credit
         )
     )
     return jsonify(posted.document), 200 if posted.replayed else 201
@@ -195,3 +204,90 @@ def reverse(payment_id: int):
     )
     session.commit()
     return jsonify(document)
+
+
+_WAIVER = WaiverInputSchema()
+_REFUND = RefundInputSchema()
+
+
+@bp.post("/loans/<int:loan_id>/waivers")
+@role_required(Role.ADMIN, Role.UNDERWRITER)
+def waive(loan_id: int):
+    """Waive what is unpaid of an instalment's late fee; staff only, with a reason.
+    ---
+    post:
+      summary: Waive a late fee
+      security: [{bearerAuth: []}]
+      parameters:
+        - {in: path, name: loan_id, required: true, schema: {type: integer}}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: WaiverInput
+      responses:
+        201:
+          content:
+            application/json:
+              schema: AdjustmentResult
+        401: {$ref: '#/components/responses/Unauthorized'}
+        403: {$ref: '#/components/responses/Forbidden'}
+        404: {$ref: '#/components/responses/NotFound'}
+        409: {$ref: '#/components/responses/Conflict'}
+        422: {$ref: '#/components/responses/Invalid'}
+    """
+    data = _WAIVER.load(json_body())
+    return _adjust(
+        waive_late_fee,
+        Adjustment(
+            loan_id=loan_id,
+            user_id=current_actor().id,
+            reason=data["reason"],
+            instalment=data["instalment"],
+        ),
+    )
+
+
+@bp.post("/loans/<int:loan_id>/refunds")
+@role_required(Role.ADMIN, Role.UNDERWRITER)
+def refund(loan_id: int):
+    """Pay (part of) a loan's credit balance back to the borrower; staff only.
+    ---
+    post:
+      summary: Refund a credit balance
+      security: [{bearerAuth: []}]
+      parameters:
+        - {in: path, name: loan_id, required: true, schema: {type: integer}}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: RefundInput
+      responses:
+        201:
+          content:
+            application/json:
+              schema: AdjustmentResult
+        401: {$ref: '#/components/responses/Unauthorized'}
+        403: {$ref: '#/components/responses/Forbidden'}
+        404: {$ref: '#/components/responses/NotFound'}
+        409: {$ref: '#/components/responses/Conflict'}
+        422: {$ref: '#/components/responses/Invalid'}
+    """
+    data = _REFUND.load(json_body())
+    return _adjust(
+        refund_credit,
+        Adjustment(
+            loan_id=loan_id,
+            user_id=current_actor().id,
+            reason=data["reason"],
+            amount=data["amount"],
+        ),
+    )
+
+
+def _adjust(service, adjustment: Adjustment):
+    session = get_session()
+    document = service(session=session, adjustment=adjustment, now=utcnow(), timezone=_timezone())
+    session.commit()
+    return jsonify(document), 201

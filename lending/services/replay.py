@@ -1,0 +1,335 @@
+"""Replay a loan from its stored transactions, and store the result by appending what changed.
+
+The record of a loan is its `loan_transactions` (append-only). Everything else the servicing
+tables say about money is the replay's result, written only here:
+- instalments' paid parts, late fee, waiver and paid date (a projection, held equal to the
+  replay every night by `verify`);
+- late-fee charges: a charge the replay no longer makes is answered by an appended
+  LATE_FEE_REVERSAL, a new one by a LATE_FEE;
+- payment allocations: signed rows appended under the transaction that moved the money, so
+  a payment's allocation is the sum of its rows;
+- the loan's credit balance, days past due, bucket and status (settled, or reopened).
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import bindparam, func, insert
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, select
+
+from lending.errors import Conflict
+from lending.finance.allocation import InstalmentState, LoanState
+from lending.finance.enums import Method, TxnKind
+from lending.finance.late_fees import LateFeeRule
+from lending.finance.money import ZERO
+from lending.finance.replay import Replay, ReplayError, ServicingTerms, Txn, replay
+from lending.models import Instalment, Loan, LoanTransaction, Payment, PaymentAllocation
+from lending.models.enums import LoanStatus
+from lending.models.products import ProductVersion
+from lending.services import audit
+from lending.services.lifecycle import move
+from lending.services.nightly.sqlx import bucket_of, class_of
+from lending.services.reference import cached
+
+PENDING = 2**62  # the id of a transaction replayed before it is written
+PARTS = ("late_fee", "fee", "profit", "principal")
+PAID = ("paid_principal", "paid_profit", "paid_fee", "paid_late_fee", "late_fee_waived")
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A locked loan's rows as the replay needs them."""
+
+    loan: Loan
+    instalments: tuple[Instalment, ...]
+    transactions: tuple[LoanTransaction, ...]
+    terms: ServicingTerms
+
+    def txns(self, *extra: Txn) -> list[Txn]:
+        """The replay's inputs: the stored transactions and any about to be written."""
+        return [*map(to_txn, self.transactions), *extra]
+
+
+def to_txn(row: LoanTransaction) -> Txn:
+    """A stored transaction as the replay reads it."""
+    return Txn(row.id, row.kind, row.value_date, row.amount, row.instalment_n, row.reverses_id)
+
+
+def load(session: Session, loan: Loan) -> Loaded:
+    """Read the loan's instalments and transactions and its booked servicing terms."""
+    fresh = {"populate_existing": True}
+    instalments = tuple(
+        session.exec(
+            select(Instalment)
+            .where(Instalment.loan_id == loan.id)
+            .order_by(Instalment.n)
+            .execution_options(**fresh)
+        ).all()
+    )
+    transactions = tuple(
+        session.exec(
+            select(LoanTransaction)
+            .where(LoanTransaction.loan_id == loan.id)
+            .order_by(LoanTransaction.id)
+            .execution_options(**fresh)
+        ).all()
+    )
+    return Loaded(loan, instalments, transactions, servicing_terms(session, loan, instalments))
+
+
+def servicing_terms(session: Session, loan: Loan, instalments) -> ServicingTerms:
+    """The terms a loan was booked under: its schedule unpaid, its product version's rules."""
+    rows = tuple(
+        InstalmentState(
+            n=i.n,
+            due_date=i.due_date,
+            principal=i.principal,
+            profit=i.profit,
+            fee=i.fee,
+            tolerance=i.tolerance,
+        )
+        for i in instalments
+    )
+    state = LoanState(
+        start=loan.disbursed_on,
+        annual_rate=loan.annual_rate,
+        instalments=rows,
+        islamic=loan.islamic,
+        fixed_profit=loan.islamic or loan.method == Method.FLAT,
+        rebate_pct=loan.settlement_rebate_pct,
+    )
+    return ServicingTerms(state, rules_of(session, loan).late_fee)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What servicing reads of a loan's product version."""
+
+    late_fee: LateFeeRule
+    overpayment_tolerance: Decimal
+
+
+def rules_of(session: Session, loan: Loan) -> Rules:
+    """The servicing rules of the product version a loan was booked under (versions never
+    change, so they are kept in the reference cache)."""
+    product_id, version = loan.product_id, loan.product_version
+
+    def read() -> Rules:
+        v = session.exec(
+            select(ProductVersion).where(
+                ProductVersion.product_id == product_id, ProductVersion.version == version
+            )
+        ).one()
+        return Rules(rule_of(v), v.overpayment_tolerance)
+
+    return cached(session, ("servicing_rules", product_id, version), read)
+
+
+def rule_of(product: ProductVersion) -> LateFeeRule:
+    """The product's late-fee rule."""
+    return LateFeeRule(
+        fixed=product.late_fee_fixed,
+        percent=product.late_fee_pct,
+        cap=product.late_fee_cap,
+        grace_days=product.grace_days,
+    )
+
+
+def replay_loaded(loaded: Loaded, through: date, *extra: Txn) -> Replay:
+    """The replay of a loaded loan (and of transactions about to be written) through a date."""
+    return replay(loaded.terms, loaded.txns(*extra), through)
+
+
+def replayed(loaded: Loaded, through: date, *extra: Txn) -> Replay:
+    """As `replay_loaded`, a history that cannot be replayed (a refund of more than the
+    credit) answered as a 409 before anything is written."""
+    try:
+        return replay_loaded(loaded, through, *extra)
+    except ReplayError as exc:
+        raise Conflict(f"This would leave the loan's history inconsistent: {exc}.") from exc
+
+
+@dataclass(frozen=True)
+class Cause:
+    """What makes this replay: the transactions written (replayed as PENDING, PENDING + 1...
+    before they had ids), who did it and when."""
+
+    written: tuple[LoanTransaction, ...]
+    actor_id: int | None
+    now: datetime
+    on: date
+
+    @property
+    def txn(self) -> LoanTransaction | None:
+        """The transaction that caused the replay (the first written), if any."""
+        return self.written[0] if self.written else None
+
+
+def store(session: Session, loaded: Loaded, result: Replay, cause: Cause) -> list:
+    """Write what the replay changed: instalments, fee charges, allocations, the loan;
+    return the fee charges and reversals it appended."""
+    ids = {PENDING + k: row.id for k, row in enumerate(cause.written)}
+    _instalments(session, loaded, result)
+    written = _fees(session, loaded, result, cause)
+    session.flush()
+    # Money a replay moves between payments is booked under what caused it: the transaction
+    # written, or (a night's replay) the first fee charge or reversal it appended.
+    source = cause.txn.id if cause.txn is not None else (written[0].id if written else None)
+    _allocations(session, loaded, result, cause, ids, source)
+    _loan(session, loaded.loan, result, cause)
+    session.flush()
+    return written
+
+
+_PROJECTION = (*PAID, "late_fee", "paid_on")
+_TABLE = Instalment.__table__
+_UPDATE = (  # Core, so that many rows go in one executemany
+    _TABLE.update()
+    .where(_TABLE.c.id == bindparam("row_id"))
+    .values({name: bindparam(name) for name in _PROJECTION})
+)
+
+
+def _instalments(session: Session, loaded: Loaded, result: Replay) -> None:
+    """Rewrite the changed instalment rows, all in one executemany."""
+    rows = []
+    for row, item in zip(loaded.instalments, result.state.instalments, strict=True):
+        values = {name: getattr(item, name) for name in PAID}
+        values["late_fee"] = item.late_fee + item.late_fee_waived  # charged, before the waiver
+        values["paid_on"] = item.paid_on
+        if any(getattr(row, name) != value for name, value in values.items()):
+            rows.append({"row_id": row.id, **values})
+            for name, value in values.items():  # keep the loaded objects true to the row
+                set_committed_value(row, name, value)
+    if rows:
+        session.connection().execute(_UPDATE, rows)
+
+
+def live_fees(transactions) -> dict[int, LoanTransaction]:
+    """The late-fee charges not reversed, by instalment number."""
+    reversed_ids = {t.reverses_id for t in transactions if t.kind is TxnKind.LATE_FEE_REVERSAL}
+    return {
+        t.instalment_n: t
+        for t in transactions
+        if t.kind is TxnKind.LATE_FEE and t.id not in reversed_ids
+    }
+
+
+def _fees(session: Session, loaded: Loaded, result: Replay, cause: Cause) -> list:
+    stored = live_fees(loaded.transactions)
+    wanted = {fee.n: fee for fee in result.late_fees}
+    events, written, loan_id = [], [], loaded.loan.id
+    for n, row in stored.items():
+        fee = wanted.get(n)
+        if fee is None or (fee.amount, fee.on) != (row.amount, row.value_date):
+            written.append(_txn(loan_id, TxnKind.LATE_FEE_REVERSAL, cause, row.amount, n, row.id))
+            events.append(("fee.reversed", n, row.amount, fee is not None and fee.charity))
+    for n, fee in wanted.items():
+        row = stored.get(n)
+        if row is None or (fee.amount, fee.on) != (row.amount, row.value_date):
+            charge = _txn(loan_id, TxnKind.LATE_FEE, cause, fee.amount, n)
+            charge.value_date = fee.on
+            written.append(charge)
+            events.append(("fee.charged", n, fee.amount, fee.charity))
+    session.add_all(written)
+    audit.record_many(
+        session,
+        [
+            audit.event_row(
+                action=action,
+                object_type="loans",
+                object_id=loan_id,
+                after={"instalment": n, "amount": str(amount), "charity": charity},
+                actor_id=cause.actor_id,
+                at=cause.now,
+            )
+            for action, n, amount, charity in events
+        ],
+    )
+    return written
+
+
+def _txn(loan_id, kind, cause: Cause, amount, n=None, reverses=None) -> LoanTransaction:
+    return LoanTransaction(
+        loan_id=loan_id,
+        kind=kind,
+        value_date=cause.on,
+        amount=amount,
+        instalment_n=n,
+        reverses_id=reverses,
+        created_by_id=cause.actor_id,
+        created_at=cause.now,
+    )
+
+
+def _allocations(session, loaded: Loaded, result: Replay, cause: Cause, ids: dict, source):
+    payments = {
+        t.id: t.payment_id
+        for t in (*loaded.transactions, *cause.written)
+        if t.kind is TxnKind.PAYMENT
+    }
+    by_n = {i.n: i.id for i in loaded.instalments}
+    wanted: dict[tuple[int, int], list[Decimal]] = {}
+    for txn_id, lines in result.allocations.items():
+        payment_id = payments[ids.get(txn_id, txn_id)]
+        for line in lines:
+            wanted[(payment_id, by_n[line.instalment])] = [getattr(line, p) for p in PARTS]
+    stored = {} if _only_new(loaded, cause) else _stored_allocations(session, loaded.loan.id)
+    rows = []
+    for key in wanted.keys() | stored.keys():
+        want, have = wanted.get(key, [ZERO] * 4), stored.get(key, [ZERO] * 4)
+        delta = [w - h for w, h in zip(want, have, strict=True)]
+        if any(delta):
+            rows.append(
+                {"payment_id": key[0], "instalment_id": key[1], "transaction_id": source}
+                | dict(zip(PARTS, delta, strict=True))
+            )
+    if rows:
+        session.execute(insert(PaymentAllocation), rows)
+    _unapplied(session, loaded, result, ids, payments)
+
+
+def _only_new(loaded: Loaded, cause: Cause) -> bool:
+    """Payments dated on or after every stored transaction move no earlier payment's money."""
+    if not cause.written or any(t.kind is not TxnKind.PAYMENT for t in cause.written):
+        return False
+    first = min(t.value_date for t in cause.written)
+    return all(t.value_date <= first for t in loaded.transactions)
+
+
+def _stored_allocations(session: Session, loan_id: int) -> dict[tuple[int, int], list]:
+    sums = [func.sum(getattr(PaymentAllocation, p)) for p in PARTS]
+    rows = session.execute(
+        select(PaymentAllocation.payment_id, PaymentAllocation.instalment_id, *sums)
+        .join(Payment, Payment.id == PaymentAllocation.payment_id)
+        .where(Payment.loan_id == loan_id)
+        .group_by(PaymentAllocation.payment_id, PaymentAllocation.instalment_id)
+    ).all()
+    return {(r[0], r[1]): [Decimal(v or 0) for v in r[2:]] for r in rows}
+
+
+def _unapplied(session, loaded: Loaded, result: Replay, ids: dict, payments: dict) -> None:
+    amounts = {payments[ids.get(t, t)]: v for t, v in result.unapplied.items()}
+    reversed_payments = {payments[t] for t in result.reversed if t in payments}
+    for payment_id in amounts.keys() | reversed_payments:
+        payment = session.get(Payment, payment_id)
+        value = amounts.get(payment_id, ZERO)
+        if payment is not None and payment.unapplied != value:
+            payment.unapplied = value
+
+
+def _loan(session: Session, loan: Loan, result: Replay, cause: Cause) -> None:
+    loan.credit_balance = result.credit_balance
+    loan.days_past_due = result.days_past_due
+    loan.bucket, loan.classification = (
+        bucket_of(result.days_past_due),
+        class_of(result.days_past_due),
+    )
+    settled = result.settled_on
+    if settled is not None and loan.status == LoanStatus.ACTIVE:
+        done = LoanStatus.SETTLED if settled < loan.maturity_on else LoanStatus.CLOSED
+        move(session, loan=loan, to=done, actor_id=cause.actor_id, on=settled)
+    elif settled is None and loan.status in (LoanStatus.SETTLED, LoanStatus.CLOSED):
+        move(session, loan=loan, to=LoanStatus.ACTIVE, actor_id=cause.actor_id, on=cause.on)
