@@ -74,3 +74,14 @@ def test_demo_seed_is_refused_in_production(tmp_path):
     result = app.test_cli_runner().invoke(args=["seed", "--demo"])
     assert result.exit_code != 0
     assert "refused in production" in result.output
+
+
+def test_lending_quote_takes_a_rate_with_four_decimals(app):
+    # Fineract's published 9.4822% progressive schedule: 100 over six months, 17.13 a month.
+    args = ["quote", "--amount", "100", "--tenor", "6", "--start", "2024-01-01"]
+    output = run(app, *args, "--rate", "9.4822", "--rounding", "0.01")
+    assert "9.4822% a year" in output
+    assert "PKR 17.13" in output and "PKR 0.79" in output
+    refused = app.test_cli_runner().invoke(args=[*args, "--rate", "9.48221"])
+    assert refused.exit_code == 2
+    assert "rate: must have at most 4 decimal places" in refused.output

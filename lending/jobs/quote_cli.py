@@ -26,7 +26,9 @@ def _pkr(amount: Decimal) -> str:
 
 @click.command("quote")
 @click.option("--amount", required=True, help="Amount financed, PKR.")
-@click.option("--rate", required=True, help="Annual rate in percent, e.g. 30.")
+@click.option(
+    "--rate", required=True, help="Annual rate in percent, up to 4 decimals, e.g. 30 or 9.4822."
+)
 @click.option("--tenor", required=True, help="Number of instalments.")
 @click.option(
     "--method",

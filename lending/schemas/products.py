@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from lending.finance.kernel import RATE_PLACES
 from lending.finance.terms import MAX_PRINCIPAL, MAX_RATE, MAX_TENOR
 from lending.models.enums import DayCount, Frequency, Method
 from lending.schemas.fields import Money
@@ -13,21 +14,28 @@ SBP_DBR_CAP = Decimal("40")  # State Bank of Pakistan, BPRD Circular Letter 29 o
 
 
 class Percent(fields.Field):
-    """A percentage with at most two decimals, within a range; loaded as an exact Decimal."""
+    """A percentage with at most `places` decimals, within a range; loaded as an exact Decimal."""
 
-    def __init__(self, *, low: str = "0", high: str = "100", **kwargs):
+    _PLACES = {2: "two", 4: "four"}
+
+    def __init__(self, *, low: str = "0", high: str = "100", places: int = 2, **kwargs):
         super().__init__(**kwargs)
-        self.low, self.high = Decimal(low), Decimal(high)
+        self.low, self.high, self.places = Decimal(low), Decimal(high), places
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
             number = Decimal(str(value).strip().rstrip("%").strip())
         except InvalidOperation:
             raise ValidationError("Not a valid percentage.") from None
-        if not number.is_finite() or number != number.quantize(Decimal("0.01")):
-            raise ValidationError("A percentage with at most two decimals.")
+        if not number.is_finite():
+            raise ValidationError("Not a valid percentage.")
+        # The range first: quantizing a number like 1E+30 overflows the decimal context.
         if not self.low <= number <= self.high:
             raise ValidationError(f"Must be from {self.low} to {self.high}.")
+        if number != number.quantize(Decimal(1).scaleb(-self.places)):
+            raise ValidationError(
+                f"A percentage with at most {self._PLACES[self.places]} decimals."
+            )
         return number
 
 
@@ -78,7 +86,7 @@ class ProductInputSchema(Schema):
     islamic = fields.Boolean(load_default=False)
     frequency = _choice(Frequency)
     day_count = _choice(DayCount)
-    annual_rate = Percent(required=True, high=str(MAX_RATE))
+    annual_rate = Percent(required=True, high=str(MAX_RATE), places=RATE_PLACES)
     tenors = IntList(required=True, low=1, high=MAX_TENOR)
     processing_fee_pct = Percent(load_default=Decimal("0"), high="25")
     processing_fee_fixed = Money(load_default=Decimal("0"), min_value="0")

@@ -20,7 +20,7 @@ def any_terms(draw, methods=tuple(Method)) -> LoanTerms:
     offset = draw(st.one_of(st.none(), st.integers(1, span)))
     return LoanTerms(
         principal=D(draw(st.integers(100_000, 1_000_000_000))) / 100,
-        annual_rate=D(draw(st.integers(0, 10_000))) / 100,
+        annual_rate=D(draw(st.integers(0, 1_000_000))) / 10_000,  # 0-100%, up to 4 places
         tenor=draw(st.integers(1, 60)),
         start=start,
         method=draw(st.sampled_from(methods)),

@@ -9,13 +9,15 @@ from finance_strategies import any_terms
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lending.finance.batch import METHODS, BatchTerms, build_batch
+from lending.finance.batch import _MAX_FINANCED, METHODS, BatchTerms, build_batch
+from lending.finance.batch_steps import RATE_BITS
 from lending.finance.enums import DayCount, Frequency, Method
 from lending.finance.errors import TermsError
+from lending.finance.kernel import MAX_RATE_UNITS, rate_units
 from lending.finance.money import to_paisa
 from lending.finance.plan import DateKey
 from lending.finance.schedule import build_schedule
-from lending.finance.terms import LoanTerms
+from lending.finance.terms import MAX_PRINCIPAL, MAX_RATE, MAX_TENOR, LoanTerms
 
 D = Decimal
 
@@ -52,7 +54,7 @@ def test_batch_equals_one_loan_engine_on_any_terms(loans):
     st.lists(
         st.tuples(
             st.integers(100_000, 40_000_000),
-            st.integers(0, 4_500),
+            st.integers(0, 450_000),  # rate units: 0-45% with four decimals
             st.integers(1, 36),
             st.sampled_from(Method),
             st.sampled_from(Frequency),
@@ -67,14 +69,14 @@ def test_batch_equals_one_loan_engine_on_regular_loans(rows):
     loans = [
         LoanTerms(
             principal=D(p) / 100,
-            annual_rate=D(bp) / 100,
+            annual_rate=D(units) / 10_000,
             tenor=n,
             start=date(2025, 1, 31),
             method=m,
             frequency=f,
             rounding=D("1") if rupee else D("0.01"),
         )
-        for p, bp, n, m, f, rupee in rows
+        for p, units, n, m, f, rupee in rows
     ]
     assert_same(loans)
 
@@ -100,6 +102,40 @@ def test_batch_equals_one_loan_engine_with_odd_first_periods(method, day_count):
     assert_same(loans)
 
 
+@pytest.mark.parametrize("method", list(Method))
+@pytest.mark.parametrize(
+    ("frequency", "first_due"),
+    [(Frequency.MONTHLY, date(2025, 9, 1)), (Frequency.WEEKLY, date(2025, 7, 15))],
+)
+def test_batch_equals_one_loan_engine_at_the_int64_bounds(method, frequency, first_due):
+    # The largest financed amount, the highest rate with four decimals, the longest tenor and
+    # a first period two regular ones long (actual/365): every int64 product at its largest.
+    # The one-loan engine computes in Python ints, so it is the exact reference.
+    loans = [
+        LoanTerms(
+            principal=MAX_PRINCIPAL,
+            annual_rate=rate,
+            tenor=MAX_TENOR,
+            start=date(2025, 7, 1),  # two months to 1 September: 62 days
+            first_due=first_due,
+            method=method,
+            frequency=frequency,
+            day_count=day_count,
+            fee=MAX_PRINCIPAL - D("0.01"),
+            rounding=D("0.01"),
+        )
+        for rate in (MAX_RATE, D("99.9999"), D("9.4822"))
+        for day_count in DayCount
+    ]
+    assert_same(loans)
+
+
+def test_packed_financed_and_rate_fit_in_an_int64():
+    assert _MAX_FINANCED.bit_length() + RATE_BITS <= 63
+    assert MAX_RATE_UNITS < 1 << RATE_BITS
+    assert rate_units(MAX_RATE) == MAX_RATE_UNITS
+
+
 def test_level_instalment_is_reported_per_loan():
     loans = [
         LoanTerms(
@@ -116,7 +152,7 @@ def columns(size: int = 3, **overrides) -> dict:
     ones = np.ones(size, dtype=np.int64)
     values = dict(
         financed=ones * 1_000_000,
-        rate_bp=ones * 3_000,
+        rate_units=ones * 300_000,
         tenor=ones * 12,
         method=ones * METHODS.index(Method.FLAT),
         unit=ones * 100,
@@ -130,13 +166,13 @@ def columns(size: int = 3, **overrides) -> dict:
     ("field", "bad"),
     [
         ("financed", np.array([0, 1, 2])),
-        ("rate_bp", np.array([0, 10_001, 5])),
+        ("rate_units", np.array([0, 1_000_001, 5])),
         ("tenor", np.array([0, 12, 12])),
         ("method", np.array([0, 3, 1])),
         ("unit", np.array([1, 50, 100])),
         ("calendar", np.array([0, 1, 0])),
         ("tenor", np.array([12.0, 12.0, 12.0])),
-        ("rate_bp", np.ones(2, dtype=np.int64)),
+        ("rate_units", np.ones(2, dtype=np.int64)),
     ],
 )
 def test_bad_batch_columns_name_the_field(field, bad):
@@ -152,7 +188,7 @@ def test_empty_batch():
             **columns(
                 0,
                 financed=empty,
-                rate_bp=empty,
+                rate_units=empty,
                 tenor=empty,
                 method=empty,
                 unit=empty,

@@ -68,6 +68,34 @@ def test_quote_bad_input_is_a_usage_error_naming_fields(args, fields):
         assert f"{field}:" in result.output
 
 
+def test_quote_takes_a_rate_with_four_decimals_and_prints_it_as_given():
+    args = ["--amount", "100000", "--rate", "9.4822", "--tenor", "12", "--start", "2024-01-01"]
+    result = run(quote, args + ["--rounding", "0.01"])
+    assert result.exit_code == 0, result.output
+    assert "9.4822% a year" in result.output
+    assert "PKR 790.18" in result.output  # the first month's profit at 9.4822%, not 9.48%
+    assert "Instalment:      PKR 8,767.52" in result.output
+    offer = json.loads(run(quote, args + ["--json"]).output)
+    assert offer["instalment_amount"] == "8768.00"
+    assert offer["schedule"][0]["profit"] == "790.18"
+
+
+@pytest.mark.parametrize("rate", ["9.48221", "0.00001"])
+def test_quote_refuses_a_rate_with_five_decimals(rate):
+    result = run(quote, ["--amount", "100000", "--rate", rate, "--tenor", "12"])
+    assert result.exit_code == 2
+    assert "rate: must have at most 4 decimal places" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_quote_args_load_four_place_rates_and_name_the_rate_on_five():
+    args = {"amount": "100000", "tenor": "12", "start": "2024-01-01"}
+    assert QuoteArgsSchema().load({**args, "rate": "9.4822"}).annual_rate == D("9.4822")
+    with pytest.raises(ValidationError) as raised:
+        QuoteArgsSchema().load({**args, "rate": "9.48221"})
+    assert raised.value.messages == {"rate": ["must have at most 4 decimal places"]}
+
+
 def appendix_j_c1i() -> dict:
     # Reg Z Appendix J (c)(1)(i): $5,000 advanced, 24 monthly payments of $230 -> 9.69%.
     payments = [
