@@ -276,7 +276,12 @@ def _allocations(session, loaded: Loaded, result: Replay, cause: Cause, ids: dic
         payment_id = payments[ids.get(txn_id, txn_id)]
         for line in lines:
             wanted[(payment_id, by_n[line.instalment])] = [getattr(line, p) for p in PARTS]
-    stored = {} if _only_new(loaded, cause) else _stored_allocations(session, loaded.loan.id)
+    if _only_new(loaded, cause):  # earlier payments are as stored: write the new ones only
+        new = {t.payment_id for t in cause.written}
+        wanted = {key: value for key, value in wanted.items() if key[0] in new}
+        stored = {}
+    else:
+        stored = _stored_allocations(session, loaded.loan.id)
     rows = []
     for key in wanted.keys() | stored.keys():
         want, have = wanted.get(key, [ZERO] * 4), stored.get(key, [ZERO] * 4)

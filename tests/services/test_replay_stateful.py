@@ -1,0 +1,239 @@
+"""Random lives of loans: after every step the stored state is the from-scratch replay.
+
+A hypothesis state machine books a loan on a random product and tenor through the API, then
+runs random steps: payments on time, early, late, partial, over, exact payoff, backdated; staff
+reversals and waivers; nights on increasing dates (late fees and ageing). After each step:
+- what the instalments and the loan say equals a replay from scratch (`verify.differences`);
+- every payment's allocation rows sum to what it applied (nothing for a reversed one);
+- an instalment paid in full by the end of its grace days carries no late fee, and a loan
+  with no instalment in arrears is not past due.
+STATEFUL_EXAMPLES sets the number of sequences per database (CI: 300).
+"""
+
+import itertools
+import os
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from lending.db import get_engine
+from lending.models import Instalment, Loan, Payment, PaymentAllocation
+from lending.models.enums import LoanStatus, PaymentStatus
+from lending.services.nightly import ageing, late_fees
+from lending.services.nightly.verify import check
+from tests import factories as f
+from tests.web.helpers import AGENT, NOW, body, post
+from tests.web.servicing import STAFF, pay
+
+EXAMPLES = int(os.environ.get("STATEFUL_EXAMPLES", "25"))
+PRODUCTS = [
+    ("QIST-STD", 6),
+    ("QIST-STD", 3),
+    ("QIST-FLAT", 6),
+    ("MURABAHA-12", 6),
+    ("QIST-WEEKLY", 13),
+]
+SERIAL = itertools.count(1)
+KARACHI = timedelta(hours=5)
+
+
+def business_day(moment):
+    return (moment + KARACHI).date()
+
+
+class LoanLife(RuleBasedStateMachine):
+    """One loan's random life; `app`, `client` and `engine` are set by the test."""
+
+    app = client = engine = None
+
+    @initialize(product=st.sampled_from(PRODUCTS))
+    def book(self, product):
+        code, tenor = product
+        serial = next(SERIAL)
+        self.now = NOW
+        self.app.extensions["lending.clock"] = lambda: self.now
+        doc = body(
+            product_code=code,
+            tenor=tenor,
+            applicant__cnic=f.cnic(3_000_000 + 10 * serial + 1),
+            device__imei=f.imei(500_000 + serial),
+        )
+        if code == "QIST-WEEKLY":
+            doc["device"]["price"], doc["down_payment"] = "30000.00", "9000.00"
+        made = post(self.client, doc).json
+        assert made.get("status") == "approved", made
+        accepted = self.client.post(f"/api/v1/applications/{made['id']}/accept", headers=AGENT)
+        assert accepted.status_code == 201, accepted.json
+        self.loan_id = accepted.json["loan_id"]
+        self.payments: list[int] = []
+        self.keys = itertools.count()
+
+    def _loan(self, session) -> Loan:
+        return session.get(Loan, self.loan_id)
+
+    def _instalments(self, session):
+        return (
+            session.execute(
+                select(Instalment).where(Instalment.loan_id == self.loan_id).order_by(Instalment.n)
+            )
+            .scalars()
+            .all()
+        )
+
+    def _pay(self, amount: Decimal, paid_at, staff=False):
+        extra = {"headers": STAFF, "allow_overpayment": True} if staff else {}
+        response = pay(
+            self.client,
+            self.loan_id,
+            str(amount),
+            f"k-{self.loan_id}-{next(self.keys)}",
+            paid_at=paid_at.isoformat(),
+            **extra,
+        )
+        assert response.status_code in (201, 409, 422), response.get_data(as_text=True)
+        if response.status_code == 201:
+            self.payments.append(response.json["payment_id"])
+        return response
+
+    @rule(share=st.sampled_from(["1.00", "0.3", "1", "1.7", "3"]), back=st.integers(0, 20))
+    def pay_some(self, share, back):
+        """Pay a share of an instalment (a partial, one, several ahead), maybe backdated."""
+        with Session(self.engine) as session:
+            loan = self._loan(session)
+            if loan.status != LoanStatus.ACTIVE:
+                return
+            amount = (loan.instalment_amount * Decimal(share)).quantize(Decimal("0.01"))
+            if share == "1.00":
+                amount = Decimal("1.00")
+            earliest = loan.disbursed_on
+        paid_at = self.now - timedelta(days=back)
+        if business_day(paid_at) < earliest:
+            paid_at = self.now
+        response = self._pay(amount, paid_at)
+        assert response.status_code in (201, 422)  # 422: more than settles the loan
+
+    @rule(extra=st.sampled_from(["0", "0.01", "250"]))
+    def pay_off(self, extra):
+        """Pay the payoff quote (and a little more, as staff accept)."""
+        quote = self.client.get(f"/api/v1/loans/{self.loan_id}/payoff", headers=AGENT)
+        if quote.status_code != 200:
+            return
+        amount = Decimal(quote.json["total"]) + Decimal(extra)
+        if amount > 0:
+            response = self._pay(amount, self.now, staff=extra == "250")
+            assert response.status_code == 201, response.json
+            assert response.json["loan_status"] in ("settled", "closed")
+
+    @rule(days=st.integers(1, 45))
+    def nights(self, days):
+        """Move the clock on and run the night's late fees and ageing for the new date."""
+        self.now += timedelta(days=days)
+        day = business_day(self.now)
+        late_fees.charge(self.engine, day, now=self.now)
+        ageing.age(self.engine, day)
+
+    @rule(pick=st.integers(0, 50))
+    def reverse(self, pick):
+        """Staff reverse one of the posted payments (a bounced cheque)."""
+        if not self.payments:
+            return
+        payment_id = self.payments[pick % len(self.payments)]
+        response = self.client.post(
+            f"/api/v1/payments/{payment_id}/reverse", json={"reason": "Bounced."}, headers=STAFF
+        )
+        assert response.status_code in (200, 409), response.json
+
+    @rule(pick=st.integers(0, 50))
+    def waive(self, pick):
+        """Staff waive a late fee (409 when there is none to waive)."""
+        with Session(self.engine) as session:
+            rows = self._instalments(session)
+        n = rows[pick % len(rows)].n
+        response = self.client.post(
+            f"/api/v1/loans/{self.loan_id}/waivers",
+            json={"instalment": n, "reason": "Goodwill."},
+            headers=STAFF,
+        )
+        assert response.status_code in (201, 409), response.json
+
+    @invariant()
+    def stored_state_is_the_replay(self):
+        if not hasattr(self, "loan_id"):
+            return
+        with Session(self.engine) as session:
+            loan = self._loan(session)
+            ((_, differences),) = list(check(session, [loan], business_day(self.now)))
+            assert differences == []
+
+    @invariant()
+    def allocations_sum_to_payments(self):
+        if not hasattr(self, "loan_id"):
+            return
+        with Session(self.engine) as session:
+            sums = dict(
+                session.execute(
+                    select(
+                        PaymentAllocation.payment_id,
+                        func.sum(
+                            PaymentAllocation.principal
+                            + PaymentAllocation.profit
+                            + PaymentAllocation.fee
+                            + PaymentAllocation.late_fee
+                        ),
+                    ).group_by(PaymentAllocation.payment_id)
+                ).all()
+            )
+            for payment in session.execute(
+                select(Payment).where(Payment.loan_id == self.loan_id)
+            ).scalars():
+                applied = Decimal(sums.get(payment.id) or 0)
+                if payment.status == PaymentStatus.REVERSED:
+                    assert applied == 0
+                else:
+                    assert applied == payment.amount - payment.unapplied
+
+    @invariant()
+    def paid_in_time_is_never_late(self):
+        if not hasattr(self, "loan_id"):
+            return
+        with Session(self.engine) as session:
+            loan = self._loan(session)
+            rows = self._instalments(session)
+            grace = {"QIST-WEEKLY": 1}.get(_code(session, loan), 3)
+            today = business_day(self.now)
+            for row in rows:
+                if row.paid_on is not None and row.paid_on <= row.due_date + timedelta(grace):
+                    assert row.late_fee == 0, (row.n, row.paid_on, row.late_fee)
+            late = [
+                r
+                for r in rows
+                if r.due_date < today
+                and r.total - r.paid_principal - r.paid_profit - r.paid_fee > r.tolerance
+            ]
+            if loan.status == LoanStatus.ACTIVE and not late:
+                assert loan.days_past_due == 0
+
+
+def _code(session, loan) -> str:
+    from lending.models import Product
+
+    return session.get(Product, loan.product_id).code
+
+
+@pytest.mark.slow
+def test_random_loan_lives_keep_the_stored_state_equal_to_the_replay(app, setup, client):
+    LoanLife.app, LoanLife.client, LoanLife.engine = app, client, get_engine(app)
+    runner = LoanLife.TestCase
+    runner.settings = settings(
+        max_examples=EXAMPLES,
+        stateful_step_count=12,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    runner().runTest()
