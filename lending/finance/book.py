@@ -22,6 +22,7 @@ below it, money pays the due instalments oldest first in waterfall order, then t
 instalments in full, profit included, oldest first, so a borrower who pays ahead is never late.
 """
 
+from bisect import bisect_right
 from datetime import date
 
 from lending.finance.enums import Part
@@ -43,10 +44,13 @@ class Book:
         "due",
         "fixed",
         "islamic",
+        "kept_after",
+        "left",
         "n",
         "owed",
         "paid",
         "paid_on",
+        "profit_after",
         "rate",
         "rebate_pct",
         "settled_on",
@@ -70,6 +74,9 @@ class Book:
         self.waived: list[int] = []  # late fee waived
         self.tolerance: list[int] = []
         self.paid_on: list[date | None] = []
+        self.left = 0  # everything charged and not yet paid, in paisa
+        self.profit_after: list[int] | None = None  # [i]: scheduled profit from index i on
+        self.kept_after: list[int] | None = None  # [i]: the part of it never rebated (fixed)
         self.closed = False
         self.settled_on: date | None = None
         self.acc_index: int | None = None  # the period whose accrual is tracked
@@ -85,15 +92,23 @@ class Book:
         self.waived.append(0)
         self.tolerance.append(tolerance)
         self.paid_on.append(None)
+        self.left += sum(owed) - sum(paid)
+        self.profit_after = self.kept_after = None  # the suffix sums are made on first use
+
+    def _suffixes(self) -> None:
+        """Scheduled profit of the instalments from index i on, and the part never rebated."""
+        profit, kept = [0], [0]
+        for owed in reversed(self.owed):
+            profit.append(profit[-1] + owed[PROFIT])
+            kept.append(kept[-1] + div_half_up(owed[PROFIT] * (10_000 - self.rebate_pct), 10_000))
+        self.profit_after, self.kept_after = profit[::-1], kept[::-1]
 
     # -- time -----------------------------------------------------------------------------
 
     def current(self, on: date) -> int | None:
         """The index of the first instalment not yet due on `on` (None: all are due)."""
-        for index, due_date in enumerate(self.due):
-            if due_date > on:
-                return index
-        return None
+        index = bisect_right(self.due, on)  # due dates ascend
+        return index if index < len(self.due) else None
 
     def opened(self, index: int) -> date:
         """The date the period of instalment `index` starts."""
@@ -157,6 +172,19 @@ class Book:
             result.append(row)
         return result
 
+    def payoff(self, on: date) -> int:
+        """What settles the loan on `on`, in paisa: the sum of `dues`, without building them."""
+        if self.closed:
+            return 0
+        current = self.current(on)
+        if current is None:
+            return self.left
+        if self.profit_after is None:
+            self._suffixes()
+        later = self.profit_after[current + 1] - (self.kept_after[current + 1] if self.fixed else 0)
+        unearned = self.owed[current][PROFIT] - self.earned(current, on, current)
+        return self.left - later - unearned
+
     def unpaid(self, index: int) -> int:
         """What is left of an instalment's scheduled parts (its late fee aside)."""
         owed, paid = self.owed[index], self.paid[index]
@@ -184,10 +212,9 @@ class Book:
             return {}, amount, True
         self.advance(on)
         self._fold(on)
-        dues = self.dues(on)
-        payoff = sum(map(sum, dues))
+        payoff = self.payoff(on)
         if amount >= payoff:
-            lines = {i: row for i, row in enumerate(dues) if any(row)}
+            lines = {i: row for i, row in enumerate(self.dues(on)) if any(row)}
             for i, row in lines.items():
                 self._apply(i, row, on)
             self.closed, self.settled_on = True, on
@@ -208,11 +235,14 @@ class Book:
         return lines, left, False
 
     def _walk(self, on: date, parts, per_part: bool):
-        """(instalment, part) in waterfall order: due instalments, then the next ones in full."""
+        """(instalment, part) in waterfall order: due instalments, then the next ones in full
+        (instalments paid in full are passed over)."""
         current = self.current(on)
         split = len(self.n) if current is None else current
         order = [INDEX[p] for p in parts]
-        for group in (range(split), range(split, len(self.n))):
+        owed, paid = self.owed, self.paid
+        open_ = [i for i in range(len(self.n)) if owed[i] != paid[i]]
+        for group in ([i for i in open_ if i < split], [i for i in open_ if i >= split]):
             if per_part:
                 yield from ((i, k) for k in order for i in group)
             else:
@@ -222,18 +252,21 @@ class Book:
         paid = self.paid[index]
         for k in range(4):
             paid[k] += row[k]
+        self.left -= sum(row)
         if self.paid_on[index] is None and all(paid[k] >= self.owed[index][k] for k in range(4)):
             self.paid_on[index] = on
 
     def charge_late_fee(self, index: int, amount: int) -> None:
         """Charge a late fee on an instalment."""
         self.owed[index][LATE] += amount
+        self.left += amount
         self.paid_on[index] = None if amount else self.paid_on[index]
 
     def waive_late_fee(self, index: int, amount: int, on: date) -> int:
         """Waive up to `amount` of the unpaid late fee; return what was waived."""
         take = max(min(amount, self.owed[index][LATE] - self.paid[index][LATE]), 0)
         self.owed[index][LATE] -= take
+        self.left -= take
         self.waived[index] += take
         self._apply(index, [0, 0, 0, 0], on)
         return take

@@ -16,12 +16,16 @@ def to_paisa(amount: Decimal) -> int:
     if isinstance(amount, float):
         # A float amount is a bug upstream: refuse it instead of guessing its paisa.
         raise TypeError("money must be Decimal, not float")
+    scaled = Decimal(amount).scaleb(2)
+    whole = int(scaled)
+    if whole == scaled:  # whole paisa already (nearly always): no rounding to do
+        return whole
     return int(quantize(Decimal(amount)).scaleb(2))
 
 
 def to_money(paisa: int) -> Decimal:
     """Return integer paisa as a Decimal rupee amount with two places."""
-    return Decimal(int(paisa)).scaleb(-2).quantize(PAISA)
+    return Decimal(int(paisa)).scaleb(-2)  # exactly two places: nothing to round
 
 
 def decimal_places_ok(value: Decimal, places: int) -> bool:
