@@ -218,3 +218,37 @@ def test_the_nightly_check_reports_a_stored_state_that_is_not_the_replay(
             select(AuditEvent).where(AuditEvent.action == "replay.mismatch")
         ).scalar_one()
     assert "instalment 1 paid_profit: stored 0.00, replay 962.48" in event.detail["differences"]
+
+
+def test_migration_0007_moves_a_serviced_book_and_its_replay_agrees(
+    app, session, client, loan_id, database_url
+):
+    """Down to 0006 (late fees back to `fees`, allocations as first written) and up again:
+    0007's data move rebuilds the transactions, and every loan equals its replay."""
+    from lending.migrate import downgrade, upgrade
+
+    app.extensions["lending.clock"] = lambda: datetime(2027, 1, 5, 6, tzinfo=UTC)
+    night(app, date(2027, 1, 2))  # instalment 1 late: Rs 500
+    app.extensions["lending.clock"] = lambda: datetime(2027, 1, 5, 6, tzinfo=UTC)
+    paid = pay(client, loan_id, "3000.00", "a", paid_at="2027-01-05T10:00:00+05:00").json
+    pay(client, loan_id, "4000.00", "b", paid_at="2027-01-05T11:00:00+05:00")
+    client.post(
+        f"/api/v1/payments/{paid['payment_id']}/reverse", json={"reason": "Bounced."}, headers=STAFF
+    )
+    before = [
+        (i.n, i.paid_principal, i.paid_profit, i.paid_late_fee, i.late_fee)
+        for i in session.execute(select(Instalment).order_by(Instalment.id)).scalars()
+    ]
+    session.close()
+    get_engine(app).dispose()
+    downgrade(database_url, "0006")
+    upgrade(database_url)
+    with Session(get_engine(app)) as db:
+        after = [
+            (i.n, i.paid_principal, i.paid_profit, i.paid_late_fee, i.late_fee)
+            for i in db.execute(select(Instalment).order_by(Instalment.id)).scalars()
+        ]
+        loans = db.execute(select(Loan)).scalars().all()
+        results = list(verify.check(db, loans, date(2027, 1, 5)))
+    assert after == before
+    assert [d for _, d in results] == [[]]

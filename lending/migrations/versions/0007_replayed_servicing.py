@@ -282,6 +282,48 @@ def _add_checks() -> None:
                 batch_op.create_check_constraint(name, condition)
 
 
+def _move_data_back(bind) -> None:
+    """Late fees back to `fees` rows; each payment's allocation back to what it first wrote
+    (0006 kept those rows and took a reversal off the paid columns, which stay as they are)."""
+    meta = sa.MetaData()
+    txns = sa.Table("loan_transactions", meta, autoload_with=bind)
+    fees = sa.Table("fees", meta, autoload_with=bind)
+    instalments = sa.Table("instalments", meta, autoload_with=bind)
+    allocations = sa.Table("payment_allocations", meta, autoload_with=bind)
+    money, stamp = Money(), UTCDateTime()
+    dialect = bind.dialect
+    now = stamp.process_bind_param(datetime.now(UTC), dialect)
+    charged = sa.select(instalments).where(instalments.c.late_fee != 0)
+    loans = sa.Table("loans", meta, autoload_with=bind)
+    islamic = dict(bind.execute(sa.select(loans.c.id, loans.c.islamic)).all())
+    for item in bind.execute(charged).mappings().all():
+        waived = money.process_result_value(item["late_fee_waived"], dialect)
+        assessed = bind.execute(
+            sa.select(sa.func.max(txns.c.value_date)).where(
+                txns.c.loan_id == item["loan_id"],
+                txns.c.kind == "late_fee",
+                txns.c.instalment_n == item["n"],
+            )
+        ).scalar_one()
+        bind.execute(
+            fees.insert().values(
+                loan_id=item["loan_id"],
+                instalment_id=item["id"],
+                kind="late",
+                charity=bool(islamic[item["loan_id"]]),
+                amount=item["late_fee"],
+                paid_amount=item["paid_late_fee"],
+                assessed_on=assessed,
+                waived_at=now if waived > 0 else None,
+                created_at=now,
+            )
+        )
+    own = sa.select(txns.c.id).where(
+        txns.c.kind == "payment", txns.c.payment_id == allocations.c.payment_id
+    )
+    bind.execute(allocations.delete().where(allocations.c.transaction_id.not_in(own)))
+
+
 def _append_only(sqlite: bool) -> None:
     """The database itself refuses to edit or delete the money record."""
     if not sqlite:
@@ -312,6 +354,7 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{action}{on}")
     if not sqlite:
         op.execute("DROP FUNCTION IF EXISTS lending_append_only()")
+    _move_data_back(op.get_bind())
     for table, checks in CHECKS.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
             for name, _ in checks:
