@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, CheckConstraint, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from lending.models.base import created_at, enum_field, money, rate, timestamp
@@ -70,6 +70,14 @@ class Loan(SQLModel, table=True):
     settlement_rebate_pct: Decimal = rate(default=Decimal("100"))
     # The replay's result: money received beyond what settled the loan, until refunded.
     credit_balance: Decimal = money(default=Decimal("0"))
+    # Where the last replay left off, so that a payment dated after every other transaction
+    # is applied to the stored state instead of replaying the whole history: the latest value
+    # date of an input transaction, and the current period's accrual (its instalment index,
+    # up to when, and the balance x days accrued in it, in paisa-days).
+    inputs_through: date | None = Field(default=None)
+    accrual_index: int | None = Field(default=None)
+    accrual_mark: date | None = Field(default=None)
+    accrual_balance_days: int = Field(default=0, sa_type=BigInteger)
     incentive_tags: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     created_at: datetime = created_at()
 

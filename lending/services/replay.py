@@ -276,7 +276,8 @@ def _allocations(session, loaded: Loaded, result: Replay, cause: Cause, ids: dic
         payment_id = payments[ids.get(txn_id, txn_id)]
         for line in lines:
             wanted[(payment_id, by_n[line.instalment])] = [getattr(line, p) for p in PARTS]
-    if _only_new(loaded, cause):  # earlier payments are as stored: write the new ones only
+    only_new = _only_new(loaded, cause)
+    if only_new:  # earlier payments are as stored: write the new ones only
         new = {t.payment_id for t in cause.written}
         wanted = {key: value for key, value in wanted.items() if key[0] in new}
         stored = {}
@@ -293,7 +294,8 @@ def _allocations(session, loaded: Loaded, result: Replay, cause: Cause, ids: dic
             )
     if rows:
         session.execute(insert(PaymentAllocation), rows)
-    _unapplied(session, loaded, result, ids, payments)
+    if not only_new:  # (new payments were written with theirs)
+        _unapplied(session, loaded, result, ids, payments)
 
 
 def _only_new(loaded: Loaded, cause: Cause) -> bool:
@@ -316,12 +318,14 @@ def _stored_allocations(session: Session, loan_id: int) -> dict[tuple[int, int],
 
 
 def _unapplied(session, loaded: Loaded, result: Replay, ids: dict, payments: dict) -> None:
+    """Each payment's unapplied part as the replay says (reversed: nothing), in one read."""
     amounts = {payments[ids.get(t, t)]: v for t, v in result.unapplied.items()}
-    reversed_payments = {payments[t] for t in result.reversed if t in payments}
-    for payment_id in amounts.keys() | reversed_payments:
-        payment = session.get(Payment, payment_id)
-        value = amounts.get(payment_id, ZERO)
-        if payment is not None and payment.unapplied != value:
+    rows = session.execute(
+        select(Payment).where(Payment.loan_id == loaded.loan.id)
+    ).scalars()
+    for payment in rows:
+        value = amounts.get(payment.id, ZERO)
+        if payment.unapplied != value:
             payment.unapplied = value
 
 

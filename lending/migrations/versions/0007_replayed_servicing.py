@@ -92,6 +92,11 @@ def upgrade() -> None:
         for name, type_, default in TERMS:
             _add(batch_op, name, type_, default)
         _add(batch_op, "credit_balance", Money(), "0")
+        # Left empty here: a migrated loan's first payment replays it in full and sets them.
+        batch_op.add_column(sa.Column("inputs_through", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("accrual_index", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("accrual_mark", sa.Date(), nullable=True))
+        _add(batch_op, "accrual_balance_days", sa.BigInteger(), "0")
     with op.batch_alter_table("instalments", schema=None) as batch_op:
         for name in ("late_fee", "late_fee_waived", "paid_late_fee", "tolerance"):
             _add(batch_op, name, Money(), "0")
@@ -372,6 +377,8 @@ def downgrade() -> None:
         for name in ("tolerance", "paid_late_fee", "late_fee_waived", "late_fee"):
             batch_op.drop_column(name)
     with op.batch_alter_table("loans", schema=None) as batch_op:
+        for name in ("accrual_balance_days", "accrual_mark", "accrual_index", "inputs_through"):
+            batch_op.drop_column(name)
         batch_op.drop_column("credit_balance")
         for name, _, _ in reversed(TERMS):
             batch_op.drop_column(name)
