@@ -91,6 +91,7 @@ def users_add(email, role, retailer_name, password, full_name) -> None:
     from lending.errors import InvalidInput
     from lending.models import Retailer
     from lending.services.users import create_user
+    from lending.web.context import utcnow  # the app's one clock (tests pin it)
 
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -111,6 +112,7 @@ def users_add(email, role, retailer_name, password, full_name) -> None:
                 retailer=retailer,
                 full_name=full_name,
                 hasher=current_app.extensions["lending.hasher"],
+                now=utcnow(),
             )
         except InvalidInput as exc:
             messages = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
@@ -131,12 +133,13 @@ def tokens_issue(email: str, name: str, days: int) -> None:
 
     from lending.models import User
     from lending.services.users import issue_token
+    from lending.web.context import utcnow
 
     with session_scope(get_engine()) as session:
         user = session.exec(select(User).where(User.email == email.strip().lower())).first()
         if user is None:
             raise click.UsageError(f"no user with e-mail {email}")
-        token = issue_token(session, user=user, name=name, days=days or None)
+        token = issue_token(session, user=user, name=name, days=days or None, now=utcnow())
     click.echo(token)
 
 
@@ -148,12 +151,13 @@ def tokens_revoke(email: str) -> None:
 
     from lending.models import User
     from lending.services.users import revoke_tokens
+    from lending.web.context import utcnow
 
     with session_scope(get_engine()) as session:
         user = session.exec(select(User).where(User.email == email.strip().lower())).first()
         if user is None:
             raise click.UsageError(f"no user with e-mail {email}")
-        click.echo(f"revoked {revoke_tokens(session, user=user)} token(s)")
+        click.echo(f"revoked {revoke_tokens(session, user=user, now=utcnow())} token(s)")
 
 
 devices_group = AppGroup("devices", help="The device registry.")

@@ -2,6 +2,7 @@
 
 from datetime import date
 from decimal import Decimal
+from typing import TypedDict
 
 from marshmallow import (
     Schema,
@@ -12,9 +13,27 @@ from marshmallow import (
     validates,
     validates_schema,
 )
+from marshmallow.experimental.context import Context
 
 from lending.models.enums import ApplicationStatus, EmploymentType
 from lending.schemas.fields import CNIC, IMEI, Money, PakistaniMobile
+
+
+class ApplicationContext(TypedDict):
+    """What validating an application needs from its caller: the business date, from the
+    request's (or job's) clock, so that a pinned clock moves "today" too."""
+
+    business_date: date
+
+
+APPLICATION_CONTEXT = Context[ApplicationContext]
+
+
+def _business_date() -> date:
+    """The business date the caller set; the machine's date only for a caller that loads
+    without a context (the counter form, until it passes one)."""
+    context = APPLICATION_CONTEXT.get(None)
+    return context["business_date"] if context else date.today()
 
 
 class ReasonSchema(Schema):
@@ -69,7 +88,7 @@ class ApplicantInputSchema(Schema):
 
     @validates("date_of_birth")
     def not_in_future(self, value, **_kwargs):
-        if value >= date.today():
+        if value >= _business_date():
             raise ValidationError("The date of birth must be in the past.")
 
 
@@ -93,6 +112,15 @@ class ApplicationInputSchema(Schema):
         down = data.get("down_payment")
         if price is not None and down is not None and down >= price:
             raise ValidationError("The down payment must be less than the price.", "down_payment")
+
+
+_INPUT = ApplicationInputSchema()  # stateless: built once, not per request
+
+
+def load_application(data: dict, *, on: date) -> dict:
+    """Validate an application as of the business date `on`; ValidationError if it is bad."""
+    with APPLICATION_CONTEXT({"business_date": on}):
+        return _INPUT.load(data)
 
 
 class UnderwriterDecisionSchema(Schema):

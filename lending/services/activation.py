@@ -60,17 +60,21 @@ def request_code(
         select(Applicant).where(Applicant.cnic == cnic, Applicant.mobile == mobile)
     ).first()
     if applicant is None or not _has_loan(session, applicant.id):
-        audit.record(session, action="portal.code_refused", detail={"reason": "no_match"})
+        audit.record(session, action="portal.code_refused", detail={"reason": "no_match"}, at=now)
         return None
     if _recent_codes(session, applicant.id, now) >= MAX_CODES_PER_HOUR:
         audit.record(
-            session, action="portal.code_refused", obj=applicant, detail={"reason": "rate"}
+            session,
+            action="portal.code_refused",
+            obj=applicant,
+            detail={"reason": "rate"},
+            at=now,
         )
         return None
     for old in _live_codes(session, applicant.id, now):
         old.expires_at = now  # only the newest code works
     row = _send_code(session, applicant, now, secret)
-    audit.record(session, action="portal.code_sent", obj=applicant)
+    audit.record(session, action="portal.code_sent", obj=applicant, at=now)
     session.flush()
     return row.id
 
@@ -94,6 +98,7 @@ def _send_code(
             recipient=applicant.mobile,
             body=SMS[applicant.language].format(code=code),
             dedupe_key=f"activation:{row.id}",
+            created_at=now,
         )
     )
     return row
@@ -142,12 +147,13 @@ def activate(
             action="portal.code_wrong",
             object_type="applicants",
             object_id=str(row.applicant_id),
+            at=now,
         )
         session.flush()
         return None
-    user = _account(session, row.applicant_id, entered, keys.hasher)
+    user = _account(session, row.applicant_id, entered, keys.hasher, now)
     row.used_at = now
-    audit.record(session, action="portal.activated", actor_id=user.id, obj=user)
+    audit.record(session, action="portal.activated", actor_id=user.id, obj=user, at=now)
     session.flush()
     return user
 
@@ -163,7 +169,9 @@ def _usable(session: Session, code_id: int | None, now: datetime) -> ActivationC
     return row
 
 
-def _account(session: Session, applicant_id: int, entered: NewAccount, hasher) -> User:
+def _account(
+    session: Session, applicant_id: int, entered: NewAccount, hasher, now: datetime
+) -> User:
     """The applicant's borrower log-in, created or given the new e-mail and password."""
     email = entered.email.strip().lower()
     user = session.exec(
@@ -174,7 +182,7 @@ def _account(session: Session, applicant_id: int, entered: NewAccount, hasher) -
         raise InvalidInput({"email": ["This e-mail is already in use; choose another."]})
     applicant = session.get(Applicant, applicant_id)
     if user is None:
-        user = User(email=email, role=Role.BORROWER, applicant_id=applicant_id)
+        user = User(email=email, role=Role.BORROWER, applicant_id=applicant_id, created_at=now)
         user.full_name, user.language = applicant.full_name, applicant.language
         session.add(user)
     user.email, user.password_hash = email, hasher.hash(entered.password)

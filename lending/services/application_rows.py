@@ -7,6 +7,9 @@ CTE (the upsert with the loan-history read; the three inserts); SQLite, the embe
 runs the same work as five plain statements. Every service test runs on both databases, so
 both paths are held to the same results.
 
+Deciding a referral or booking its offer changes the application under `lock_application`,
+which serialises requests on one application on both databases.
+
 Statements are built once per process: building and compiling one costs more than running it.
 """
 
@@ -15,8 +18,10 @@ from functools import cache
 
 from sqlalchemy import String, bindparam, cast, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from lending.errors import Conflict
 from lending.models import Applicant, Application, AuditEvent, Decision, Loan
 from lending.models.enums import Language, LoanStatus
 
@@ -159,3 +164,35 @@ def _insert_all():
         object_id=cast(new_id, String), **_values(AUDIT, "e_", ("object_id",))
     )
     return select(inserted.c.id).add_cte(decision.cte("decision"), event.cte("event"))
+
+
+def lock_application(session: Session, application_id: int) -> Application:
+    """Load an application to change it, fresh from the database, never the session's copy.
+
+    Of two requests on one application the second waits here until the first commits, then
+    sees what the first wrote. PostgreSQL locks the row (FOR UPDATE), and the read replaces
+    the copy the access check loaded before the wait (populate_existing). SQLite, one writer
+    at a time, ignores FOR UPDATE: a no-op UPDATE takes its write lock first, and a wait past
+    the busy timeout ("database is locked") is a 409 to retry, not a 500."""
+    if session.get_bind().dialect.name == "sqlite":
+        try:
+            session.connection().execute(_touch_application(), {"p_id": application_id})
+        except OperationalError as exc:
+            if "locked" not in str(exc.orig):
+                raise
+            raise Conflict("Another request is changing this application; try again.") from None
+    return session.scalars(
+        select(Application)
+        .where(Application.id == application_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+@cache
+def _touch_application():
+    return (
+        APPLICATIONS.update()
+        .where(APPLICATIONS.c.id == bindparam("p_id"))
+        .values(status=APPLICATIONS.c.status)
+    )

@@ -1,4 +1,6 @@
-"""Take an application, decide it, and make the offer: one transaction, flushed not committed."""
+"""Take an application, decide it, and make the offer; an underwriter's decision on a
+referral; accepting the offer. Each is one transaction, flushed not committed, at the caller's
+clock (`now` of the request or the job, never the machine's)."""
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -7,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from lending.errors import Conflict, InvalidInput
 from lending.finance.schedule import Schedule, build_schedule
-from lending.models import Application, Product
+from lending.models import Application, Decision, Loan, Product
 from lending.models.enums import ApplicationStatus, DecisionKind
 from lending.models.snapshot import Snapshot
-from lending.models.types import utcnow
 from lending.schemas.offers import offer_document
 from lending.scoring.decision import DecisionResult, DecisionStatus, decide
 from lending.scoring.facts import BureauReport, CreditFacts, Policy
@@ -21,9 +23,12 @@ from lending.services.application_rows import (
     LoanHistory,
     applicant_and_history,
     insert_application,
+    lock_application,
 )
+from lending.services.booking import accept_offer
 from lending.services.bureau import fetch_report
 from lending.services.catalogue import Device, active_product, loan_terms, lookup_device
+from lending.services.products import terms_for_application
 
 PAISA = Decimal("0.01")
 
@@ -71,7 +76,9 @@ def submit_application(
     return it as a read-only snapshot of the row written (load it to change it)."""
     product = active_product(session, data["product_code"])
     device = lookup_device(session, data["device"]["imei"])
-    applicant_id, history = applicant_and_history(session, data["applicant"], device.imei, utcnow())
+    applicant_id, history = applicant_and_history(
+        session, data["applicant"], device.imei, context.now
+    )
     bureau = fetch_report(context.bureau_url, data["applicant"]["cnic"], context.bureau_timeout)
     inputs = Inputs(data, product, applicant_id, device, bureau, history)
     candidates = incentives.eligible_programmes(
@@ -194,7 +201,7 @@ def _record(session, data: dict, origin: Origin, a: Assessment, context, bureau)
     """Write the application, its automatic decision and the audit event; return the
     application's row as a snapshot (no ORM object built, nothing read back)."""
     status = ApplicationStatus(str(a.result.status))
-    now = utcnow()
+    now = context.now
     row = {
         "retailer_id": origin.retailer_id,
         "created_by_id": origin.user_id,
@@ -240,7 +247,72 @@ def _record(session, data: dict, origin: Origin, a: Assessment, context, bureau)
         object_id="",
         after={"status": str(status), "score": a.result.score},
         actor_id=origin.user_id,
+        at=now,
     )
     del event["object_id"]
     application_id = insert_application(session, row, decision, event)
     return Snapshot.of(Application, {"id": application_id, **row})
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """An underwriter's decision on a referral: approve or decline, why, and by whom."""
+
+    status: ApplicationStatus
+    note: str
+    user_id: int
+
+
+def decide_referral(
+    *, session: Session, application_id: int, verdict: Verdict, now: datetime
+) -> Application:
+    """Approve or decline a referred application, with a note; of several at once one is
+    recorded, the others are 409 (the application is no longer referred)."""
+    application = lock_application(session, application_id)
+    if application.status != ApplicationStatus.REFERRED:
+        raise Conflict(
+            f"Only a referred application can be decided; this one is {application.status}."
+        )
+    if verdict.status not in (ApplicationStatus.APPROVED, ApplicationStatus.DECLINED):
+        raise InvalidInput({"status": ["Must be approved or declined."]})
+    before, application.status = {"status": str(application.status)}, verdict.status
+    if verdict.status == ApplicationStatus.APPROVED:
+        product = terms_for_application(session, application)
+        application.offer_expires_at = now + timedelta(days=product.offer_valid_days)
+    session.add(
+        Decision(
+            application_id=application.id,
+            kind=DecisionKind.UNDERWRITER,
+            status=verdict.status,
+            score=application.score,
+            reasons=application.reasons,
+            decided_by_id=verdict.user_id,
+            note=verdict.note,
+            created_at=now,
+        )
+    )
+    audit.record(
+        session,
+        action="application.underwriter_decision",
+        actor_id=verdict.user_id,
+        obj=application,
+        before=before,
+        after={"status": str(verdict.status), "note": verdict.note},
+        at=now,
+    )
+    session.flush()
+    return application
+
+
+def book_offer(
+    *, session: Session, application_id: int, user_id: int | None, now: datetime, timezone: str
+) -> Loan:
+    """Accept an approved, unexpired offer and book its loan, once: of several acceptances at
+    once one books, the others wait for it (`lock_application`) and are 409."""
+    return accept_offer(
+        session=session,
+        application_id=application_id,
+        user_id=user_id,
+        now=now,
+        timezone=timezone,
+    )

@@ -1,18 +1,17 @@
-"""Underwriter decisions on referrals, and booking a loan from an accepted offer."""
+"""Booking a loan from an accepted offer (underwriters decide referrals in applications.py)."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from lending.errors import Conflict, InvalidInput, OfferExpired
+from lending.errors import Conflict, OfferExpired
 from lending.finance.money import quantize
 from lending.finance.schedule import build_schedule
 from lending.models import (
     Application,
-    Decision,
     Fee,
     Instalment,
     Loan,
@@ -20,71 +19,20 @@ from lending.models import (
     LoanTransaction,
     ProductVersion,
 )
-from lending.models.enums import ApplicationStatus, DecisionKind, FeeKind, TxnKind
+from lending.models.enums import ApplicationStatus, FeeKind, TxnKind
 from lending.schemas.offers import offer_document
 from lending.services import audit, incentives
+from lending.services.application_rows import lock_application
 from lending.services.catalogue import loan_terms
 from lending.services.lifecycle import record_disbursement
 from lending.services.products import terms_for_application
-
-
-def _locked(session: Session, application_id: int) -> Application:
-    # FOR UPDATE: two clicks on "accept" (or two underwriters) are serialised on PostgreSQL.
-    return session.exec(
-        select(Application).where(Application.id == application_id).with_for_update()
-    ).one()
-
-
-def underwriter_decision(
-    *,
-    session: Session,
-    application_id: int,
-    status: ApplicationStatus,
-    note: str,
-    user_id: int,
-    now: datetime,
-) -> Application:
-    """Approve or decline a referred application, with a mandatory note."""
-    application = _locked(session, application_id)
-    if application.status != ApplicationStatus.REFERRED:
-        raise Conflict(
-            f"Only a referred application can be decided; this one is {application.status}."
-        )
-    if status not in (ApplicationStatus.APPROVED, ApplicationStatus.DECLINED):
-        raise InvalidInput({"status": ["Must be approved or declined."]})
-    before = {"status": str(application.status)}
-    application.status = status
-    if status == ApplicationStatus.APPROVED:
-        product = terms_for_application(session, application)
-        application.offer_expires_at = now + timedelta(days=product.offer_valid_days)
-    session.add(
-        Decision(
-            application_id=application.id,
-            kind=DecisionKind.UNDERWRITER,
-            status=status,
-            score=application.score,
-            reasons=application.reasons,
-            decided_by_id=user_id,
-            note=note,
-        )
-    )
-    audit.record(
-        session,
-        action="application.underwriter_decision",
-        actor_id=user_id,
-        obj=application,
-        before=before,
-        after={"status": str(status), "note": note},
-    )
-    session.flush()
-    return application
 
 
 def accept_offer(
     *, session: Session, application_id: int, user_id: int | None, now: datetime, timezone: str
 ) -> Loan:
     """Book the loan of an approved, unexpired offer with its instalments and fee, at once."""
-    application = _locked(session, application_id)
+    application = lock_application(session, application_id)
     if application.status == ApplicationStatus.ACCEPTED:
         raise Conflict("This offer has already been accepted.")
     if application.status != ApplicationStatus.APPROVED:
@@ -93,13 +41,14 @@ def accept_offer(
         raise OfferExpired()
     product = terms_for_application(session, application)  # the version the offer was made under
     loan = _book(session, application, product, now, timezone)
-    record_disbursement(session, loan=loan)  # the shop is paid in the same transaction
+    record_disbursement(session, loan=loan, now=now)  # the shop is paid in the same transaction
     application.status = ApplicationStatus.ACCEPTED
     audit.record(
         session,
         action="loan.booked",
         actor_id=user_id,
         obj=loan,
+        at=now,
         after={"application_id": application.id, "principal": str(loan.principal)},
     )
     try:

@@ -8,8 +8,12 @@ from stdnum import luhn
 
 from lending.models import Application, Retailer, User
 from lending.models.enums import ApplicationStatus
-from lending.services.applications import DecisionContext, Origin, submit_application
-from lending.services.booking import accept_offer
+from lending.services.applications import (
+    DecisionContext,
+    Origin,
+    book_offer,
+    submit_application,
+)
 
 # (CNIC, name, born, mobile, income, work, IMEI less its check digit, price, down, tenor, product)
 SAMPLES = [
@@ -97,7 +101,7 @@ def seed_sample_loans(session: Session, shop: Retailer, agent: User, context: De
             origin=Origin(retailer_id=shop.id, user_id=agent.id),
         )
         if application.status == ApplicationStatus.APPROVED:
-            accept_offer(
+            book_offer(
                 session=session,
                 application_id=application.id,
                 user_id=agent.id,
@@ -128,8 +132,9 @@ def _document(sample) -> dict:
     }
 
 
-def demo_context(settings) -> DecisionContext:
-    """A decision context for seeding: the default scorecard, no bureau, now."""
+def demo_context(settings, *, now: datetime | None = None) -> DecisionContext:
+    """A decision context for seeding at `now`, the command's clock: the default scorecard,
+    no bureau. Without `now` (callers not passing their clock yet) it is the current time."""
     from lending.scoring.scorecard import Scorecard, Thresholds
 
     return DecisionContext(
@@ -138,5 +143,5 @@ def demo_context(settings) -> DecisionContext:
         bureau_url="",
         bureau_timeout=1.0,
         timezone=settings.timezone,
-        now=datetime.now(UTC),
+        now=now or datetime.now(UTC),
     )

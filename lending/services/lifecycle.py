@@ -42,18 +42,20 @@ def move(session: Session, *, loan: Loan, to: LoanStatus, actor_id: int | None, 
     )
 
 
-def record_disbursement(session: Session, *, loan: Loan) -> Disbursement:
+def record_disbursement(session: Session, *, loan: Loan, now: datetime) -> Disbursement:
     """Record the payment to the shop: the device price less the down payment it collected."""
     disbursement = Disbursement(
         loan_id=loan.id,
         retailer_id=loan.retailer_id,
         amount=loan.device_price - loan.down_payment,
+        created_at=now,
     )
     session.add(disbursement)
     audit.record(
         session,
         action="disbursement.recorded",
         obj=loan,
+        at=now,
         after={"retailer_id": loan.retailer_id, "amount": str(disbursement.amount)},
     )
     return disbursement

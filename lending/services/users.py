@@ -1,4 +1,9 @@
-"""Users, log-in and API tokens."""
+"""Users, log-in and API tokens.
+
+Every function takes `now` from its caller's clock (the request's `utcnow()`, a command's
+clock), so lock-outs, token expiry and audit times follow a pinned clock. `now` may still be
+left out by callers not yet passing it; then it is the current time.
+"""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,8 +28,10 @@ def create_user(
     password: str | None = None,
     retailer: Retailer | None = None,
     full_name: str = "",
+    now: datetime | None = None,
 ) -> User:
     """Create a user; a retailer agent must belong to a shop."""
+    now = now or _now()
     email = email.strip().lower()
     if role == Role.RETAILER and retailer is None:
         raise InvalidInput({"retailer": ["A retailer agent must belong to a shop."]})
@@ -36,10 +43,13 @@ def create_user(
         full_name=full_name,
         retailer_id=retailer.id if retailer else None,
         password_hash=hasher.hash(password) if password else None,
+        created_at=now,
     )
     session.add(user)
     session.flush()
-    audit.record(session, action="user.created", obj=user, after={"email": email, "role": role})
+    audit.record(
+        session, action="user.created", obj=user, after={"email": email, "role": role}, at=now
+    )
     return user
 
 
@@ -59,24 +69,26 @@ def authenticate(
     hasher: PasswordHasher,
     ip: str = "",
     lockout: Lockout = Lockout(),
+    now: datetime | None = None,
 ) -> User | None:
     """Return the user for good credentials; record the attempt either way; lock after many."""
     user = session.exec(select(User).where(User.email == email.strip().lower())).first()
     ok = verify_password(hasher, user.password_hash if user else None, password)
-    now = datetime.now(UTC)
+    now = now or _now()
+    attempt = _Attempt(email, ip, now)
     if user is not None and user.locked_until and user.locked_until > now:
-        _record_failure(session, user, email, ip, action="auth.login_locked")
+        _record_failure(session, user, attempt, action="auth.login_locked")
         return None
     if not ok or not user.active:
         if user is not None:
             _count_failure(session, user, now, lockout)
-        _record_failure(session, user, email, ip, action="auth.login_failed")
+        _record_failure(session, user, attempt, action="auth.login_failed")
         return None
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
     user.failed_logins, user.locked_until = 0, None
     user.last_login_at = now
-    audit.record(session, action="auth.login", actor_id=user.id, obj=user, ip=ip)
+    audit.record(session, action="auth.login", actor_id=user.id, obj=user, ip=ip, at=now)
     return user
 
 
@@ -90,17 +102,28 @@ def _count_failure(session: Session, user: User, now: datetime, lockout: Lockout
             actor_id=user.id,
             obj=user,
             detail={"until": user.locked_until.isoformat()},
+            at=now,
         )
 
 
-def _record_failure(session: Session, user: User | None, email: str, ip: str, action: str) -> None:
+@dataclass(frozen=True)
+class _Attempt:
+    """A log-in attempt as the audit log records it."""
+
+    email: str
+    ip: str
+    at: datetime
+
+
+def _record_failure(session: Session, user: User | None, attempt: _Attempt, action: str) -> None:
     audit.record(
         session,
         action=action,
         actor_id=user.id if user else None,
         obj=user,
-        detail={"email": email.strip().lower()[:254]},
-        ip=ip,
+        detail={"email": attempt.email.strip().lower()[:254]},
+        ip=attempt.ip,
+        at=attempt.at,
     )
 
 
@@ -111,21 +134,25 @@ def issue_token(
     name: str = "",
     days: int | None = 365,
     token: str | None = None,
+    now: datetime | None = None,
 ) -> str:
-    """Create an API token for a user and return it; only its digest is stored."""
-    token = token or new_token()
-    expires = datetime.now(UTC) + timedelta(days=days) if days else None
+    """Create an API token for a user, valid `days` from `now` (None: for ever), and return
+    it; only its digest is stored."""
+    token, now = token or new_token(), now or _now()
     session.add(
         ApiToken(
             user_id=user.id,
             name=name,
             token_hash=token_digest(token),
             prefix=token[:12],
-            expires_at=expires,
+            expires_at=now + timedelta(days=days) if days else None,
+            created_at=now,
         )
     )
     session.flush()
-    audit.record(session, action="token.issued", actor_id=user.id, obj=user, detail={"name": name})
+    audit.record(
+        session, action="token.issued", actor_id=user.id, obj=user, detail={"name": name}, at=now
+    )
     return token
 
 
@@ -138,7 +165,6 @@ class TokenActor:
     role: Role
     retailer_id: int | None
     applicant_id: int | None
-
 
 
 _USERS, _TOKENS = User.__table__, ApiToken.__table__
@@ -162,13 +188,15 @@ _ACTOR_FOR_TOKEN = (
 )
 
 
-def user_for_token(session: Session, token: str) -> TokenActor | None:
-    """The active user behind a valid, unexpired, unrevoked token: one query, checked on
-    every request (no cache: a revoked token or a deactivated user stops at once).
+def user_for_token(
+    session: Session, token: str, *, now: datetime | None = None
+) -> TokenActor | None:
+    """The active user behind a token valid at `now` (unexpired, unrevoked): one query,
+    checked on every request (no cache: a revoked token or a deactivated user stops at once).
 
     The day a token is first used each day is written and committed at once (its own small
     transaction, one a day), so a read-only request still records it."""
-    now = datetime.now(UTC)
+    now = now or _now()
     params = {"digest": token_digest(token), "now": now}
     row = session.connection().execute(_ACTOR_FOR_TOKEN, params).first()
     if row is None:
@@ -181,14 +209,25 @@ def user_for_token(session: Session, token: str) -> TokenActor | None:
     return TokenActor(row.id, row.role, row.retailer_id, row.applicant_id)
 
 
-def revoke_tokens(session: Session, *, user: User) -> int:
-    """Revoke every live token of a user; return how many."""
+def revoke_tokens(session: Session, *, user: User, now: datetime | None = None) -> int:
+    """Revoke every live token of a user at `now`; return how many."""
+    now = now or _now()
     rows = session.exec(
         select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     ).all()
     for row in rows:
-        row.revoked_at = datetime.now(UTC)
+        row.revoked_at = now
     audit.record(
-        session, action="token.revoked", actor_id=user.id, obj=user, detail={"count": len(rows)}
+        session,
+        action="token.revoked",
+        actor_id=user.id,
+        obj=user,
+        detail={"count": len(rows)},
+        at=now,
     )
     return len(rows)
+
+
+def _now() -> datetime:
+    # Only for callers that do not pass their clock yet (see the module's docstring).
+    return datetime.now(UTC)

@@ -11,7 +11,7 @@ from lending.models import Applicant, Application, Decision, DeviceModel, Produc
 from lending.models.enums import ApplicationStatus, Role
 from lending.schemas import flatten_errors
 from lending.schemas.applications import UnderwriterDecisionSchema
-from lending.services.booking import underwriter_decision
+from lending.services.applications import Verdict, decide_referral
 from lending.web.access import current_actor, owned, role_required
 from lending.web.context import utcnow
 
@@ -49,29 +49,26 @@ def referrals():
 @owned(Application, "application_id")
 def application(application: Application):
     errors: dict = {}
+    status = 200
     if request.method == "POST":
         session = get_session()
         try:
             data = UnderwriterDecisionSchema().load(
                 {"status": request.form.get("status", ""), "note": request.form.get("note", "")}
             )
-            underwriter_decision(
-                session=session,
-                application_id=application.id,
-                status=ApplicationStatus(data["status"]),
-                note=data["note"],
-                user_id=current_actor().id,
-                now=utcnow(),
+            verdict = Verdict(ApplicationStatus(data["status"]), data["note"], current_actor().id)
+            decide_referral(
+                session=session, application_id=application.id, verdict=verdict, now=utcnow()
             )
             session.commit()
             flash(f"Application {application.id} {data['status']}.", "info")
             return redirect(url_for("staff.referrals"), 303)
         except ValidationError as exc:
-            errors = flatten_errors(exc.messages)
-        except LendingError as exc:
+            errors, status = flatten_errors(exc.messages), 422
+        except LendingError as exc:  # decided meanwhile by someone else: 409, shown as it is now
             session.rollback()
-            errors = {"_schema": [exc.message]}
-    return _detail(application, errors), 422 if errors else 200
+            errors, status = {"_schema": [exc.message]}, exc.status
+    return _detail(application, errors), status
 
 
 def _detail(application: Application, errors: dict):

@@ -1,7 +1,5 @@
 """Staff pages for the device registry, incentive programmes and the monthly claims."""
 
-from datetime import date
-
 from flask import Response, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import func
@@ -17,6 +15,7 @@ from lending.services.claims import claims_report, programme_usage, to_csv, tota
 from lending.services.programmes import create_programme, revise_programme
 from lending.services.registry import import_devices
 from lending.web.access import current_actor, role_required
+from lending.web.context import business_date
 from lending.web.staff import PAGE_SIZE, bp
 
 
@@ -153,7 +152,7 @@ def _as_form(p: IncentiveProgramme) -> dict:
 @bp.route("/claims")
 @role_required(Role.ADMIN, Role.UNDERWRITER)
 def claims():
-    month = request.args.get("month") or date.today().strftime("%Y-%m")
+    month = request.args.get("month") or business_date().strftime("%Y-%m")
     try:
         args = ClaimsQuerySchema().load(
             {"month": month, "format": request.args.get("format", "json")}

@@ -29,8 +29,9 @@ BUDGET = {
     # accepting an offer: token+user, the application (read, then locked), its product
     # version, the loan, every instalment in one INSERT, the application's status, incentive
     # tag, fee, audit events (one multi-row INSERT on PostgreSQL), disbursement.
-    # (+1: the disbursement's loan transaction)
-    "booking": {"sqlite": 13, "postgresql": 12},
+    # (+1: the disbursement's loan transaction; +1 on SQLite: a no-op UPDATE takes the write
+    # lock first, as SQLite has no FOR UPDATE, so that two acceptances are serialised)
+    "booking": {"sqlite": 14, "postgresql": 12},
     "loan document": 4,  # token+user, loan, instalments, transactions (then replayed)
     # token+user, the loan (access), lock, idempotency key, instalments, transactions,
     # payment, its transaction, changed instalments (one executemany), allocations (one

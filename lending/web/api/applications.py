@@ -8,17 +8,21 @@ from lending.models.enums import ApplicationStatus, Role
 from lending.schemas.applications import (
     AcceptResultSchema,
     ApplicationDocumentSchema,
-    ApplicationInputSchema,
     UnderwriterDecisionSchema,
+    load_application,
 )
-from lending.services.applications import Origin, submit_application
-from lending.services.booking import accept_offer, underwriter_decision
+from lending.services.applications import (
+    Origin,
+    Verdict,
+    book_offer,
+    decide_referral,
+    submit_application,
+)
 from lending.web.access import current_actor, owned, role_required
 from lending.web.api import bp
 from lending.web.context import decision_context, json_body, utcnow
 
 # Schemas are stateless: build them once, not per request (building one copies its fields).
-_INPUT = ApplicationInputSchema()
 _DOCUMENT = ApplicationDocumentSchema()
 
 
@@ -44,13 +48,14 @@ def create_application():
         403: {$ref: '#/components/responses/Forbidden'}
         422: {$ref: '#/components/responses/Invalid'}
     """
-    data = _INPUT.load(json_body())
+    context = decision_context()
+    data = load_application(json_body(), on=context.business_date)
     actor = current_actor()
     session = get_session()
     application = submit_application(
         session=session,
         data=data,
-        context=decision_context(),
+        context=context,
         origin=Origin(retailer_id=actor.retailer_id, user_id=actor.id),
     )
     session.commit()
@@ -110,12 +115,10 @@ def decide_application(application: Application):
     """
     data = UnderwriterDecisionSchema().load(json_body())
     session = get_session()
-    decided = underwriter_decision(
+    decided = decide_referral(
         session=session,
         application_id=application.id,
-        user_id=current_actor().id,
-        status=ApplicationStatus(data["status"]),
-        note=data["note"],
+        verdict=Verdict(ApplicationStatus(data["status"]), data["note"], current_actor().id),
         now=utcnow(),
     )
     session.commit()
@@ -145,7 +148,7 @@ def accept_application(application: Application):
     """
     session = get_session()
     context = decision_context()
-    loan = accept_offer(
+    loan = book_offer(
         session=session,
         application_id=application.id,
         now=context.now,
