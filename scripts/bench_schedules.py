@@ -55,7 +55,7 @@ def generate(count: int, seed: int) -> BatchTerms:
     actual = (rng.random(count) < 0.1).astype(np.int64)  # one loan in ten is actual/365
     return BatchTerms(
         financed=rng.integers(1_000_000, 40_000_001, count),
-        rate_bp=rng.integers(0, 4_501, count),
+        rate_units=rng.integers(0, 450_001, count),
         tenor=rng.integers(3, 25, count),
         method=rng.integers(0, len(METHODS), count),
         unit=np.where(rng.random(count) < 0.7, 100, 1).astype(np.int64),
@@ -84,7 +84,7 @@ def baseline_inputs(terms: BatchTerms, count: int) -> list[tuple[float, float, i
     return [
         (
             int(terms.financed[i]) / 100,
-            int(terms.rate_bp[i]) / 10_000,
+            int(terms.rate_units[i]) / 1_000_000,
             int(terms.tenor[i]),
             terms.calendars[terms.calendar[i]].frequency,
         )
@@ -123,7 +123,7 @@ def loan_terms(terms: BatchTerms, i: int) -> LoanTerms:
     key = terms.calendars[terms.calendar[i]]
     return LoanTerms(
         principal=Decimal(int(terms.financed[i])) / 100,
-        annual_rate=Decimal(int(terms.rate_bp[i])) / 100,
+        annual_rate=Decimal(int(terms.rate_units[i])) / 10_000,
         tenor=int(terms.tenor[i]),
         start=key.start,
         first_due=key.first_due,

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields
 
-from lending.schemas.common import money, percent
+from lending.schemas.common import AnnualRate, money, percent
 
 
 class ProductSchema(Schema):
@@ -12,7 +12,7 @@ class ProductSchema(Schema):
     islamic = fields.Boolean()
     frequency = fields.String()
     day_count = fields.String()
-    annual_rate = percent()
+    annual_rate = AnnualRate()
     tenors = fields.List(fields.Integer())
     processing_fee_pct = percent()
     processing_fee_fixed = money()
@@ -25,6 +25,11 @@ class ProductSchema(Schema):
     late_fee_pct = percent()
     late_fee_cap = money(allow_none=True)
     grace_days = fields.Integer()
+    arrears_tolerance_amount = money()
+    arrears_tolerance_pct = percent()
+    prepayment = fields.String()
+    settlement_rebate_pct = percent()
+    overpayment_tolerance = money()
     cooling_off_hours = fields.Integer()
     version = fields.Integer()
 

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields
 
-from lending.schemas.common import money, percent
+from lending.schemas.common import AnnualRate, money, percent
 from lending.schemas.payments import AmountsSchema
 
 
@@ -37,7 +37,7 @@ class LoanDocumentSchema(Schema):
     method = fields.String(attribute="loan.method")
     frequency = fields.String(attribute="loan.frequency")
     islamic = fields.Boolean(attribute="loan.islamic")
-    annual_rate = percent(attribute="loan.annual_rate")
+    annual_rate = AnnualRate(attribute="loan.annual_rate")
     apr = percent(attribute="loan.apr")
     device_price = money(attribute="loan.device_price")
     down_payment = money(attribute="loan.down_payment")

@@ -7,10 +7,12 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from lending.finance.kernel import RATE_PLACES
 from lending.finance.terms import MAX_PRINCIPAL, MAX_RATE, MAX_TENOR
-from lending.models.enums import DayCount, Frequency, Method
+from lending.models.enums import DayCount, Frequency, Method, Prepayment
 from lending.schemas.fields import Money
 
 SBP_DBR_CAP = Decimal("40")  # State Bank of Pakistan, BPRD Circular Letter 29 of 2021
+# What the servicing engine implements of Prepayment today; the others are refused until it does.
+OFFERED_PREPAYMENT = (Prepayment.NEXT_INSTALMENTS,)
 
 
 class Percent(fields.Field):
@@ -72,6 +74,14 @@ def _choice(enum) -> fields.String:
     return fields.String(required=True, validate=validate.OneOf([str(e) for e in enum]))
 
 
+def offered_prepayment(value: str) -> None:
+    """A known way of applying money paid ahead that servicing implements."""
+    validate.OneOf([str(p) for p in Prepayment])(value)
+    if value not in OFFERED_PREPAYMENT:
+        offered = ", ".join(OFFERED_PREPAYMENT)
+        raise ValidationError(f"Not offered yet: only {offered} is available.")
+
+
 class ProductInputSchema(Schema):
     """A product's terms as an administrator enters them (the code is fixed once created)."""
 
@@ -103,6 +113,13 @@ class ProductInputSchema(Schema):
     late_fee_pct = Percent(load_default=Decimal("0"), high="100")
     late_fee_cap = Money(load_default=None, allow_none=True, min_value="0")
     grace_days = _whole(0, 30, load_default=3)
+    arrears_tolerance_amount = Money(load_default=Decimal("0"), min_value="0")
+    arrears_tolerance_pct = Percent(load_default=Decimal("0"), high="100")
+    prepayment = fields.String(
+        load_default=str(Prepayment.NEXT_INSTALMENTS), validate=offered_prepayment
+    )
+    settlement_rebate_pct = Percent(load_default=Decimal("100"), high="100")
+    overpayment_tolerance = Money(load_default=Decimal("100"), min_value="0")
     reminder_offsets = IntList(load_default=[], low=-30, high=180, allow_empty=True)
     lock_after_dpd = _whole(1, 365, load_default=30)
     cooling_off_hours = _whole(0, 720, load_default=24)

@@ -11,6 +11,7 @@ from lending.models import User
 from lending.models.enums import Role
 from lending.services import audit
 from lending.services.users import Lockout, authenticate
+from lending.web.context import utcnow
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 login_manager = LoginManager()
@@ -58,6 +59,7 @@ def login():
             hasher=current_app.extensions["lending.hasher"],
             ip=request.remote_addr or "",
             lockout=lockout_policy(),
+            now=utcnow(),
         )
         session.commit()  # the failed attempt is recorded too
         if user is not None:

@@ -6,6 +6,8 @@ from babel.numbers import format_currency
 from flask import Flask
 from flask_babel import get_locale
 
+from lending.schemas.common import rate_text
+
 
 def pkr(amount: Decimal | None) -> str:
     """Format an amount as Pakistani rupees for the page's locale."""
@@ -25,10 +27,10 @@ def mask_cnic(cnic: str | None) -> str:
 
 
 def pct(rate: Decimal | str | None) -> str:
-    """A rate in percent with two decimals."""
+    """A rate in percent: two decimals, up to four where it has them (36.00%, 9.4822%)."""
     if rate is None:
         return "—"
-    return f"{Decimal(rate).quantize(Decimal('0.01'))}%"
+    return f"{rate_text(rate)}%"
 
 
 def basis_points(bp: int | None) -> str:

@@ -13,7 +13,8 @@ from lending.models import Loan, Product, ProductVersion
 from lending.models.enums import DayCount, Frequency, Method, Role
 from lending.models.products import TERM_FIELDS
 from lending.schemas import flatten_errors
-from lending.schemas.products import ProductInputSchema
+from lending.schemas.common import rate_text
+from lending.schemas.products import OFFERED_PREPAYMENT, ProductInputSchema
 from lending.schemas.staff import PageArgs
 from lending.services.products import create_product, revise_product
 from lending.web.access import current_actor, role_required
@@ -22,7 +23,13 @@ from lending.web.staff import bp
 
 STAFF = (Role.ADMIN, Role.UNDERWRITER)
 CHECKBOXES = ("islamic", "fee_financed", "roll_holidays", "active")
-KINDS = (("method", Method), ("frequency", Frequency), ("day_count", DayCount))
+# The selects' options; prepayment offers only what servicing implements.
+KINDS = (
+    ("method", Method),
+    ("frequency", Frequency),
+    ("day_count", DayCount),
+    ("prepayment", OFFERED_PREPAYMENT),
+)
 
 
 @bp.get("/products")
@@ -145,17 +152,13 @@ def as_form(product: Product) -> dict:
             values[name] = "true" if value else ""
         elif isinstance(value, list):
             values[name] = ", ".join(str(v) for v in value)
+        elif name == "rounding":
+            values[name] = f"{value.normalize():f}"  # the select's "1" or "0.01"
         elif isinstance(value, Decimal):
-            values[name] = _plain(value)
+            values[name] = rate_text(value)  # as stored, at least two places: 36.00, 9.4822
         else:
             values[name] = "" if value is None else str(value)
     return values
-
-
-def _plain(value: Decimal) -> str:
-    """A Decimal without trailing zeros beyond the paisa: 36.0000 -> 36, 2.5000 -> 2.50."""
-    text = f"{value.quantize(Decimal('0.01'))}"
-    return text.removesuffix(".00")
 
 
 def _defaults() -> dict:

@@ -1,7 +1,12 @@
 """Public pages, the OpenAPI document and the shop's application pages."""
 
 from decimal import Decimal
+from types import SimpleNamespace
 
+import pytest
+
+from lending.schemas.loans import LoanDocumentSchema
+from lending.web.filters import pct
 from tests import factories as f
 
 
@@ -89,3 +94,89 @@ def test_quote_terms_the_engine_refuses_are_422_on_amount(session, client):
     response = client.get("/api/v1/quote?amount=20000000&tenor=6&product_code=QIST-FLAT")
     assert response.status_code == 422
     assert list(response.json["errors"]) == ["amount"]
+
+
+def test_products_api_shows_four_place_rates_and_the_servicing_terms(session, client, auth):
+    user = f.UserFactory(retailer=True)
+    f.ApiTokenFactory(user_id=user.id, token="lnd_pages_products_token")
+    for code, rate in (("P-4DP", "9.4822"), ("P-3DP", "9.4820"), ("P-2DP", "36")):
+        f.ProductFactory(code=code, annual_rate=Decimal(rate), processing_fee_pct=Decimal("2.5"))
+    f.ProductFactory(
+        code="P-SRV",
+        arrears_tolerance_amount=Decimal("50"),
+        arrears_tolerance_pct=Decimal("2.5"),
+        settlement_rebate_pct=Decimal("80"),
+        overpayment_tolerance=Decimal("250.5"),
+    )
+    response = client.get("/api/v1/products", headers=auth.bearer("lnd_pages_products_token"))
+    assert response.status_code == 200
+    products = {p["code"]: p for p in response.json}
+    rates = {code: products[code]["annual_rate"] for code in ("P-4DP", "P-3DP", "P-2DP")}
+    assert rates == {"P-4DP": "9.4822", "P-3DP": "9.482", "P-2DP": "36.00"}
+    assert products["P-4DP"]["processing_fee_pct"] == "2.50"  # other percentages: two places
+    servicing = {
+        k: products["P-SRV"][k]
+        for k in (
+            "arrears_tolerance_amount",
+            "arrears_tolerance_pct",
+            "prepayment",
+            "settlement_rebate_pct",
+            "overpayment_tolerance",
+        )
+    }
+    assert servicing == {
+        "arrears_tolerance_amount": "50.00",
+        "arrears_tolerance_pct": "2.50",
+        "prepayment": "next_instalments",
+        "settlement_rebate_pct": "80.00",
+        "overpayment_tolerance": "250.50",
+    }
+    assert products["P-2DP"]["settlement_rebate_pct"] == "100.00"  # the defaults
+    assert products["P-2DP"]["overpayment_tolerance"] == "100.00"
+
+
+def test_loan_document_shows_the_annual_rate_to_four_places_and_the_apr_to_two():
+    def dump(rate: str, apr: str) -> dict:
+        loan = SimpleNamespace(annual_rate=Decimal(rate), apr=Decimal(apr))
+        return LoanDocumentSchema(only=("annual_rate", "apr")).dump({"loan": loan})
+
+    assert dump("9.4822", "10.1200") == {"annual_rate": "9.4822", "apr": "10.12"}
+    assert dump("36.0000", "42.5800") == {"annual_rate": "36.00", "apr": "42.58"}
+
+
+def test_openapi_gives_rates_and_servicing_terms_as_strings(client):
+    product = client.get("/openapi.json").json["components"]["schemas"]["Product"]["properties"]
+    assert product["annual_rate"] == {"type": "string", "format": "decimal"}
+    assert product["overpayment_tolerance"] == {"type": "string", "format": "decimal"}
+    assert product["prepayment"]["type"] == "string"
+
+
+@pytest.mark.parametrize(
+    ("rate", "shown"),
+    [
+        (Decimal("9.4822"), "9.4822%"),
+        (Decimal("9.4820"), "9.482%"),
+        (Decimal("9.4800"), "9.48%"),
+        (Decimal("36"), "36.00%"),
+        ("27.15", "27.15%"),
+        (Decimal("0.00005"), "0.0001%"),
+        (None, "—"),
+    ],
+)
+def test_pct_shows_two_places_or_up_to_four_where_the_rate_has_them(rate, shown):
+    assert pct(rate) == shown
+
+
+def test_the_staff_product_list_shows_a_four_place_rate(setup, session, client, auth):
+    f.ProductFactory(code="P-4DP", annual_rate=Decimal("9.4822"))
+    admin = f.UserFactory(role="admin")
+    auth.login(admin.email, f.PASSWORD)
+    listing = client.get("/staff/products").get_data(as_text=True)
+    assert "9.4822%" in listing and "36.00%" in listing
+
+
+def test_the_counter_form_shows_a_four_place_rate(setup, session, client, auth):
+    f.ProductFactory(code="P-4DP", name="Four places", annual_rate=Decimal("9.4822"))
+    auth.login(setup.email, f.PASSWORD)
+    counter = client.get("/retailer/applications/new").get_data(as_text=True)
+    assert "Four places (9.4822%, 3/6/12)" in counter

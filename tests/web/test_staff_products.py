@@ -42,13 +42,19 @@ def product_form(client, code: str, **changes) -> dict:
         "late_fee_fixed": "500",
         "late_fee_pct": "0",
         "grace_days": "3",
+        "arrears_tolerance_amount": "0",
+        "arrears_tolerance_pct": "0",
+        "prepayment": "next_instalments",
+        "settlement_rebate_pct": "100",
+        "overpayment_tolerance": "100",
         "reminder_offsets": "-3, 0, 1, 7, 30",
         "lock_after_dpd": "30",
         "cooling_off_hours": "24",
         "offer_valid_days": "7",
         "active": "true",
     }
-    assert 'name="late_fee_fixed" type="text" value="500"' in page
+    assert 'name="late_fee_fixed" type="text" value="500.00"' in page
+    assert 'name="overpayment_tolerance" type="text" value="100.00"' in page
     return {**product, "csrf_token": csrf_token(client, f"/staff/products/{code}"), **changes}
 
 
@@ -150,14 +156,16 @@ def test_a_rate_with_four_decimals_is_kept_exactly_and_quoted_to_the_paisa(admin
     assert offer["schedule"][-1]["total"] == "8762.04"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="staff_products._plain shows the form's rates to two places (9.48)"
-)
 def test_the_edit_form_shows_a_four_decimal_rate_as_stored(admin, session, client):
     form = {**product_form(client, "QIST-STD"), "code": "QIST-4DP", "annual_rate": "9.4822"}
     assert client.post("/staff/products/new", data=form).status_code == 303
     page = client.get("/staff/products/QIST-4DP").get_data(as_text=True)
     assert 'name="annual_rate" type="text" value="9.4822"' in page  # re-saving keeps it
+    assert "9.4822%" in page  # the versions table
+    assert 'name="annual_rate" type="text" value="36.00"' in client.get(
+        "/staff/products/QIST-STD"
+    ).get_data(as_text=True)
+    assert 'value="1" selected' in page  # the rounding select still matches "1"
 
 
 def test_a_rate_with_five_decimals_is_422_and_nothing_is_written(admin, session, client):
@@ -216,3 +224,157 @@ def test_terms_change_without_a_new_version_is_refused_by_the_model(session):
     with pytest.raises(ValueError, match="without a new version"):
         session.commit()
     session.rollback()
+
+
+SERVICING = {
+    "arrears_tolerance_amount": "50",
+    "arrears_tolerance_pct": "2.5",
+    "prepayment": "next_instalments",
+    "settlement_rebate_pct": "80",
+    "overpayment_tolerance": "250.75",
+}
+
+
+def servicing_of(row) -> tuple:
+    return tuple(getattr(row, name) for name in SERVICING)
+
+
+def test_admin_sets_the_servicing_terms_on_a_new_product(admin, session, client):
+    form = {**product_form(client, "QIST-STD"), "code": "QIST-SRV", **SERVICING}
+    assert client.post("/staff/products/new", data=form).status_code == 303
+    session.expire_all()
+    product = session.exec(select(Product).where(Product.code == "QIST-SRV")).one()
+    [version] = session.exec(
+        select(ProductVersion).where(ProductVersion.product_id == product.id)
+    ).all()
+    stored = (
+        Decimal("50.00"),
+        Decimal("2.5"),
+        "next_instalments",
+        Decimal("80"),
+        Decimal("250.75"),
+    )
+    assert servicing_of(product) == servicing_of(version) == stored
+    page = client.get("/staff/products/QIST-SRV").get_data(as_text=True)
+    for name, shown in [
+        ("arrears_tolerance_amount", "50.00"),
+        ("arrears_tolerance_pct", "2.50"),
+        ("settlement_rebate_pct", "80.00"),
+        ("overpayment_tolerance", "250.75"),
+    ]:
+        assert f'name="{name}" type="text" value="{shown}"' in page, name
+    assert '<option value="next_instalments" selected>' in page
+
+
+def test_a_new_product_takes_the_servicing_defaults(admin, session, client):
+    page = client.get("/staff/products/new").get_data(as_text=True)
+    assert 'name="settlement_rebate_pct" type="text" value="100.00"' in page
+    assert 'name="overpayment_tolerance" type="text" value="100.00"' in page
+    form = {**product_form(client, "QIST-STD"), "code": "QIST-DEF"}
+    for name in SERVICING:
+        form.pop(name)
+    assert client.post("/staff/products/new", data=form).status_code == 303
+    product = session.exec(select(Product).where(Product.code == "QIST-DEF")).one()
+    assert servicing_of(product) == (0, 0, "next_instalments", 100, 100)
+
+
+def test_editing_the_servicing_terms_makes_a_new_version(admin, session, client):
+    first = book_loan(client)
+    form = product_form(client, "QIST-STD", based_on="1", **SERVICING)
+    assert client.post("/staff/products/QIST-STD", data=form).status_code == 303
+    session.expire_all()
+    product = session.exec(select(Product).where(Product.code == "QIST-STD")).one()
+    old, new = session.exec(
+        select(ProductVersion)
+        .where(ProductVersion.product_id == product.id)
+        .order_by(ProductVersion.version)
+    ).all()
+    assert (product.version, old.version, new.version) == (2, 1, 2)
+    assert servicing_of(old) == (0, 0, "next_instalments", 100, 100)
+    assert servicing_of(new) == servicing_of(product)
+    assert servicing_of(new) == (
+        Decimal("50.00"),
+        Decimal("2.50"),
+        "next_instalments",
+        Decimal("80.00"),
+        Decimal("250.75"),
+    )
+    assert session.get(Loan, first).product_version == 1  # the booked loan keeps version 1
+    [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "product.revised")).all()
+    assert event.detail["changed"] == [
+        "arrears_tolerance_amount",
+        "arrears_tolerance_pct",
+        "settlement_rebate_pct",
+        "overpayment_tolerance",
+    ]
+    assert (event.before["overpayment_tolerance"], event.after["overpayment_tolerance"]) == (
+        "100.00",
+        "250.75",
+    )
+
+
+BAD_SERVICING = [
+    ("arrears_tolerance_amount", "-1", "Must be at least 0."),
+    ("arrears_tolerance_pct", "100.5", "Must be from 0 to 100"),
+    ("settlement_rebate_pct", "80.125", "A percentage with at most two decimals"),
+    ("overpayment_tolerance", "lots", "Not a valid amount."),
+    ("prepayment", "reduce_tenor", "Not offered yet: only next_instalments is available."),
+]
+
+
+@pytest.mark.parametrize("path", ["/staff/products/new", "/staff/products/QIST-STD"])
+def test_bad_servicing_terms_are_422_beside_the_fields_and_nothing_is_written(
+    admin, session, client, path
+):
+    before = (count(session, Product), count(session, ProductVersion), count(session, AuditEvent))
+    bad = {name: value for name, value, _ in BAD_SERVICING}
+    form = {**product_form(client, "QIST-STD", based_on="1", **bad), "code": "QIST-BAD"}
+    response = client.post(path, data=form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for name, _value, message in BAD_SERVICING:
+        assert f'<p class="field-error" id="{name}-error">' in page, name
+        assert message in page, message
+    after = (count(session, Product), count(session, ProductVersion), count(session, AuditEvent))
+    assert after == before
+    session.expire_all()
+    product = session.exec(select(Product).where(Product.code == "QIST-STD")).one()
+    assert (product.version, *servicing_of(product)) == (1, 0, 0, "next_instalments", 100, 100)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("reduce_instalment", "Not offered yet: only next_instalments is available."),
+        ("anything", "Must be one of: next_instalments, reduce_tenor, reduce_instalment."),
+    ],
+)
+def test_only_the_implemented_prepayment_is_accepted(admin, session, client, value, message):
+    form = product_form(client, "QIST-STD", based_on="1", prepayment=value)
+    response = client.post("/staff/products/QIST-STD", data=form)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    page = client.get("/staff/products/QIST-STD").get_data(as_text=True)
+    assert 'value="reduce_tenor"' not in page  # only what servicing implements is offered
+    assert session.exec(select(Product.version).where(Product.code == "QIST-STD")).one() == 1
+
+
+def test_underwriter_may_not_change_the_servicing_terms(setup, session, client, auth):
+    underwriter = f.UserFactory(role=Role.UNDERWRITER)
+    auth.login(underwriter.email, f.PASSWORD)
+    page = client.get("/staff/products/QIST-STD").get_data(as_text=True)
+    assert page.count("<fieldset disabled>") == page.count("<fieldset")
+    assert 'name="overpayment_tolerance" type="text" value="100.00"' in page
+    token = csrf_token(client, "/staff/products/QIST-STD")
+    form = {**SERVICING, "csrf_token": token, "based_on": "1"}
+    edit = client.post("/staff/products/QIST-STD", data=form)
+    create = client.post("/staff/products/new", data={**form, "code": "NEW-SRV"})
+    assert (edit.status_code, create.status_code) == (403, 403)
+    product = session.exec(select(Product).where(Product.code == "QIST-STD")).one()
+    assert (product.version, *servicing_of(product)) == (1, 0, 0, "next_instalments", 100, 100)
+    assert [
+        v.version
+        for v in session.exec(
+            select(ProductVersion).where(ProductVersion.product_id == product.id)
+        ).all()
+    ] == [1]

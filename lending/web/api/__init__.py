@@ -6,6 +6,7 @@ from lending.db import get_session
 from lending.errors import Unauthorized
 from lending.services.users import user_for_token
 from lending.web.access import audit_refusal
+from lending.web.context import utcnow
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -23,7 +24,11 @@ def authenticate_token():
         return None
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    user = user_for_token(get_session(), token.strip()) if scheme.lower() == "bearer" else None
+    user = (
+        user_for_token(get_session(), token.strip(), now=utcnow())
+        if scheme.lower() == "bearer"
+        else None
+    )
     if user is None:
         audit_refusal(
             "auth.token_refused",
