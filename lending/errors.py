@@ -56,3 +56,9 @@ class OfferExpired(Conflict):
     """The offer has expired: submit the application again for a fresh offer."""
 
     code = "offer_expired"
+
+
+class NightRefused(Conflict):
+    """The night would move the book back, or there is nothing to replay."""
+
+    code = "night_refused"

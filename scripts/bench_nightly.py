@@ -1,13 +1,21 @@
-"""Benchmark the nightly run on PostgreSQL against a hand-written set-based SQL floor.
+"""Benchmark nightly runs on PostgreSQL against a hand-written set-based SQL floor.
 
-    .venv/bin/python scripts/bench_nightly.py [--loans 200000 | --million] [--workers N]
-        [--url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+    .venv/bin/python scripts/bench_nightly.py [--loans 200000[,1000000,...] | --million]
+        [--nights 3] [--workers N] [--url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
 
-Creates a throw-away database, generates N active monthly loans of 12 instalments booked over
-the past year (about 80% current, the rest 1 to 200 days late), runs the whole nightly for one
-date, and in the same run times one hand-written UPDATE that does the ageing step's work on the
-same table (days past due, bucket, classification, aged_on): the floor.
-Prints loans per second, each step's time, the ageing ratio to the floor and peak RSS.
+For each book size, in a throw-away database: generates N active monthly loans of 12
+instalments booked over the year before the first night (about 80% current, the rest 1 to 200
+days late), then runs `--nights` consecutive nights ending on the first of a month, so that the
+first night is the generated book's first (every historic late fee), the night before the last
+is a month end (snapshots) and the others are steady nights. Before each later night the loans
+that pay on time pay what fell due since the previous one (one UPDATE, as reconcile would post).
+
+Before each night it times the floor, in a transaction it rolls back (then VACUUMs the loans,
+so the night finds the table as it was): one UPDATE doing the ageing step's work over the whole
+book (days past due from the instalments in arrears, bucket, classification and aged_on, written
+only where they change) and, on a month end, one INSERT ... SELECT of the snapshots.
+Prints per night each step's seconds and counts and the ageing's ratio to the floor, then a
+summary per size; peak RSS is this process's.
 """
 
 import argparse
@@ -15,7 +23,7 @@ import resource
 import sys
 import time
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -25,9 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lending.db import make_engine  # noqa: E402
 from lending.migrate import upgrade  # noqa: E402
+from lending.services.nightly.ageing import is_month_end  # noqa: E402
 from lending.services.nightly.runner import NightlyConfig, run_nightly  # noqa: E402
 
-AS_OF = date(2026, 11, 28)
+MONTH_END = date(2026, 11, 30)
 GENERATE = """
 INSERT INTO retailers (id, name, city, address, phone, active, created_at)
 VALUES (1, 'Bench shop', 'Lahore', '', '', true, now());
@@ -56,23 +65,47 @@ FROM loans l CROSS JOIN generate_series(1, 12) k
 CROSS JOIN LATERAL (SELECT (l.disbursed_on + make_interval(months => k))::date < :as_of
   AND (l.id % 5 <> 0 OR k < 1 + (l.id / 5) % 8) AS paid) p;
 """
+# The loans that pay on time (four in five) pay what fell due since the previous night.
+PAY_DUE = """
+UPDATE instalments SET paid_principal = principal, paid_profit = profit, paid_fee = fee
+WHERE due_date >= :since AND due_date < :until AND loan_id % 5 <> 0
+  AND paid_principal + paid_profit + paid_fee < total
+"""
 FLOOR = """
-UPDATE loans SET days_past_due = COALESCE(o.dpd, 0), aged_on = CAST(:as_of AS DATE),
-  bucket = CASE WHEN COALESCE(o.dpd, 0) >= 91 THEN '90+' WHEN COALESCE(o.dpd, 0) >= 61 THEN '61-90'
-    WHEN COALESCE(o.dpd, 0) >= 31 THEN '31-60' WHEN COALESCE(o.dpd, 0) >= 1 THEN '1-30'
-    ELSE 'current' END,
-  classification = CASE WHEN COALESCE(o.dpd, 0) >= 180 THEN 'loss'
-    WHEN COALESCE(o.dpd, 0) >= 90 THEN 'doubtful' WHEN COALESCE(o.dpd, 0) >= 30 THEN 'substandard'
-    WHEN COALESCE(o.dpd, 0) >= 5 THEN 'watch' ELSE 'regular' END
-FROM loans l2 LEFT JOIN (
-  SELECT loan_id, CAST(:as_of AS DATE) - MIN(due_date) AS dpd FROM instalments
-  WHERE due_date < :as_of AND paid_principal + paid_profit + paid_fee < total
-  GROUP BY loan_id) o ON o.loan_id = l2.id
-WHERE loans.id = l2.id AND loans.status = 'active'
+UPDATE loans SET days_past_due = n.dpd, aged_on = CAST(:as_of AS DATE), bucket = n.bucket,
+  classification = n.class
+FROM (
+  SELECT o.id, o.dpd,
+    CASE WHEN o.dpd >= 91 THEN '90+' WHEN o.dpd >= 61 THEN '61-90' WHEN o.dpd >= 31 THEN '31-60'
+      WHEN o.dpd >= 1 THEN '1-30' ELSE 'current' END AS bucket,
+    CASE WHEN o.dpd >= 180 THEN 'loss' WHEN o.dpd >= 90 THEN 'doubtful'
+      WHEN o.dpd >= 30 THEN 'substandard' WHEN o.dpd >= 5 THEN 'watch' ELSE 'regular' END AS class
+  FROM (
+    SELECT l.id, COALESCE(CAST(:as_of AS DATE) - MIN(i.due_date), 0) AS dpd
+    FROM loans l LEFT JOIN instalments i ON i.loan_id = l.id AND i.due_date < :as_of
+      AND i.total - i.paid_principal - i.paid_profit - i.paid_fee > i.tolerance
+    WHERE l.status = 'active' GROUP BY l.id) o) n
+WHERE loans.id = n.id
+  AND (loans.days_past_due <> n.dpd OR loans.bucket <> n.bucket OR loans.classification <> n.class)
+"""
+SNAPSHOT_FLOOR = """
+INSERT INTO loan_snapshots (loan_id, days_past_due, bucket, outstanding_principal, as_of)
+SELECT l.id, l.days_past_due, l.bucket, COALESCE(s.owed, 0), CAST(:as_of AS DATE)
+FROM loans l LEFT JOIN (SELECT loan_id, SUM(principal - paid_principal) AS owed
+  FROM instalments GROUP BY loan_id) s ON s.loan_id = l.id
+WHERE l.status = 'active'
 """
 
+STEP_TIMES = "SELECT job, duration_ms FROM job_runs WHERE job LIKE 'nightly.%' AND as_of = :d"
 
-def generate(url: str, n: int) -> None:
+
+def night_dates(count: int) -> list[date]:
+    """`count` consecutive dates ending on the 1st of a month (on the month end if only one)."""
+    last = 1 if count > 1 else 0
+    return [MONTH_END + timedelta(days=k) for k in range(last - count + 1, last + 1)]
+
+
+def generate(url: str, n: int, first: date) -> None:
     from lending import create_app
     from lending.db import get_engine, session_scope
     from lending.services.seed import seed_reference
@@ -85,7 +118,7 @@ def generate(url: str, n: int) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
         for statement in filter(str.strip, GENERATE.split(";\n")):
-            conn.execute(text(statement), {"n": n, "as_of": AS_OF})
+            conn.execute(text(statement), {"n": n, "as_of": first})
         conn.execute(text("ANALYZE"))
     engine.dispose()
 
@@ -95,67 +128,129 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def timed(label: str, function) -> float:
+def timed(function) -> float:
     start = time.perf_counter()
     function()
-    seconds = time.perf_counter() - start
-    print(f"  {label:<28} {seconds:8.2f} s")
+    return time.perf_counter() - start
+
+
+def floor_seconds(engine, day: date) -> float:
+    """The floor's time for `day`, rolled back, and the loans vacuumed of its row versions."""
+    with engine.connect() as conn:
+        seconds = timed(lambda: conn.execute(text(FLOOR), {"as_of": day}))
+        if is_month_end(day):
+            seconds += timed(lambda: conn.execute(text(SNAPSHOT_FLOOR), {"as_of": day}))
+        conn.rollback()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM loans, loan_snapshots"))
     return seconds
+
+
+def run_night(engine, day: date, config: NightlyConfig, previous: date | None) -> dict:
+    """Pay what fell due, time the floor, run the night; the night's figures."""
+    if previous is not None:
+        with engine.begin() as conn:
+            conn.execute(text(PAY_DUE), {"since": previous, "until": day})
+    floor = floor_seconds(engine, day)
+    start = time.perf_counter()
+    [result] = run_nightly(engine, day, config)
+    total = time.perf_counter() - start
+    with engine.connect() as conn:
+        steps = dict(
+            conn.execute(
+                text(STEP_TIMES),
+                {"d": day},
+            ).all()
+        )
+    return {
+        "day": day,
+        "total": total,
+        "floor": floor,
+        "result": result,
+        "seconds": {job.split(".", 1)[1]: ms / 1000 for job, ms in steps.items()},
+    }
+
+
+def print_night(n: int, kind: str, night: dict) -> None:
+    day, seconds = night["day"], night["seconds"]
+    print(f"  night {day} ({kind}): {night['total']:.1f} s = {n / night['total']:,.0f} loans/s")
+    for step, s in seconds.items():
+        counts = ", ".join(f"{k} {v}" for k, v in night["result"][step].items())
+        print(f"    {step:<15} {s:8.2f} s   {counts}")
+    print(
+        f"    ageing vs SQL floor: {seconds['ageing']:.2f} s / {night['floor']:.2f} s = "
+        f"{seconds['ageing'] / night['floor']:.2f}x   (peak RSS {rss_mb():.0f} MB)"
+    )
+
+
+def bench(url: str, n: int, nights: int, workers: int) -> list[dict]:
+    dates = night_dates(nights)
+    print(
+        f"nightly benchmark: {n:,} active loans x 12 instalments, PostgreSQL, "
+        f"nights {dates[0]} to {dates[-1]}"
+    )
+    print(
+        f"  generate the book: {timed(lambda: generate(url, n, dates[0])):.1f} s "
+        f"(peak RSS {rss_mb():.0f} MB)"
+    )
+    engine = make_engine(url)
+    config = NightlyConfig(workers=workers, database_url=url)
+    done = []
+    for k, day in enumerate(dates):
+        night = run_night(engine, day, config, dates[k - 1] if k else None)
+        kind = "first" if k == 0 else "month end" if is_month_end(day) else "steady"
+        print_night(n, kind + (", month end" if k == 0 and is_month_end(day) else ""), night)
+        done.append({**night, "kind": kind})
+    engine.dispose()
+    return done
+
+
+def summary(runs: dict[int, list[dict]]) -> None:
+    print("summary (whole night s; ageing s / floor s = ratio):")
+    for n, nights in runs.items():
+        cells = "; ".join(
+            f"{x['day']:%m-%d} {x['kind']} {x['total']:.1f} s, "
+            f"{x['seconds']['ageing']:.2f}/{x['floor']:.2f} = "
+            f"{x['seconds']['ageing'] / x['floor']:.2f}x"
+            for x in nights
+        )
+        print(f"  {n:>9,}: {cells}")
+    print(
+        f"targets: 1,000,000 loans a night under 900 s; ageing within 3x of the floor; "
+        f"peak RSS under 400 MB (this process: {rss_mb():.0f} MB)"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--loans", type=int, default=200_000)
-    parser.add_argument("--million", action="store_true")
+    parser.add_argument("--loans", default="200000", help="book sizes, comma-separated")
+    parser.add_argument("--million", action="store_true", help="the same as --loans 1000000")
+    parser.add_argument("--nights", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
-    n = 1_000_000 if args.million else args.loans
+    sizes = [1_000_000] if args.million else [int(s) for s in args.loans.split(",")]
+    runs = {}
+    for n in sizes:
+        runs[n] = with_database(args.url, lambda url, n=n: bench(url, n, args.nights, args.workers))
+    summary(runs)
+    return 0
+
+
+def with_database(admin_url: str, function):
+    """Call `function(url)` with a throw-away database, dropped afterwards."""
     name = f"lending_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(args.url, isolation_level="AUTOCOMMIT")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(args.url).set(database=name).render_as_string(hide_password=False)
     try:
-        return run(url, n, args.workers)
+        return function(
+            make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        )
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-
-
-def run(url: str, n: int, workers: int) -> int:
-    print(f"nightly benchmark: {n:,} active loans x 12 instalments, PostgreSQL, as of {AS_OF}")
-    timed("generate the book", lambda: generate(url, n))
-    print(f"  (peak RSS after generating: {rss_mb():.0f} MB)")
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        floor = timed("SQL floor (one UPDATE)", lambda: conn.execute(text(FLOOR), {"as_of": AS_OF}))
-    config = NightlyConfig(workers=workers, database_url=url)
-    start = time.perf_counter()
-    rss_before = {}
-
-    def note_rss(step: str):
-        rss_before[step] = rss_mb()
-
-    [result] = run_nightly(engine, AS_OF, config, report=note_rss)
-    total = time.perf_counter() - start
-    with engine.connect() as conn:
-        steps = dict(conn.execute(text(
-            "SELECT job, duration_ms FROM job_runs WHERE job LIKE 'nightly.%'")).all())
-    for step, ms in steps.items():
-        name = step.split(".", 1)[1]
-        print(f"  {step:<28} {ms / 1000:8.2f} s   {result[name]}  "
-              f"(peak RSS before: {rss_before.get(name, 0):.0f} MB)")
-    ageing = steps["nightly.ageing"] / 1000
-    rss = rss_mb()
-    print(f"whole night: {total:.1f} s = {n / total:,.0f} loans/s "
-          f"(target for 1,000,000: under 900 s)")
-    print(f"ageing vs SQL floor: {ageing:.2f} s / {floor:.2f} s = {ageing / floor:.2f}x "
-          f"(target: within 3x)")
-    print(f"peak RSS of this process: {rss:.0f} MB (target: under 400 MB)")
-    engine.dispose()
-    return 0
 
 
 if __name__ == "__main__":

@@ -88,10 +88,19 @@ def last_loan_id(engine) -> int:
     show_default=True,
     help="Processes for the ageing step (PostgreSQL: FOR UPDATE SKIP LOCKED).",
 )
+@click.option(
+    "--replay",
+    is_flag=True,
+    help="Recompute the state steps from --as-of to the last completed night; send nothing.",
+)
 @with_appcontext
-def nightly(as_of: datetime, workers: int) -> None:
-    """Run every nightly step for a date (and any dates missed before it), safely repeatable."""
-    from lending.services.nightly.runner import run_nightly
+def nightly(as_of: datetime, workers: int, replay: bool) -> None:
+    """Run every nightly step for a date (and any dates missed before it), safely repeatable.
+
+    A date before the last completed night is refused (exit 2) unless --replay is given.
+    """
+    from lending.errors import NightRefused
+    from lending.services.nightly.runner import REPLAY, run_nightly
 
     settings = current_app.extensions["lending.settings"]
     config = nightly_config(settings)
@@ -100,11 +109,16 @@ def nightly(as_of: datetime, workers: int) -> None:
 
         config = replace(config, workers=workers, database_url=settings.database_url)
     progress = Progress(last_loan_id(get_engine()))
-    results = run_nightly(get_engine(), as_of.date(), config, report=progress)
-    progress.finish()
+    try:
+        results = run_nightly(get_engine(), as_of.date(), config, report=progress, replay=replay)
+    except NightRefused as exc:
+        click.echo(f"refused: {exc.message}", err=True)
+        raise SystemExit(2) from None
+    finally:
+        progress.finish()
     for result in results:
-        day = result.pop("as_of")
-        click.echo(f"nightly {day}")
+        day, job = result.pop("as_of"), result.pop("job")
+        click.echo(f"nightly {day}" + (" (replay)" if job == REPLAY else ""))
         for step, counts in result.items():
             click.echo(f"  {step:<15} " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 

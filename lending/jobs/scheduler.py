@@ -3,9 +3,11 @@
 Started only by this command, never at import or inside web workers. Jobs are persisted in the
 database (table apscheduler_jobs, made by a migration) and coalesce missed runs; the nightly run
 itself catches up every missed date. On PostgreSQL a session advisory lock makes a second
-scheduler wait instead of running the night twice.
+scheduler wait instead of running the night twice; a night itself holds another lock while it
+runs (`runner.night_lock`), so a night started by hand meanwhile waits for it.
 """
 
+import logging
 import time as clock
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -32,8 +34,9 @@ def scheduler_lock(engine: Engine, poll_seconds: float = 5.0, say=click.echo):
         return
     with engine.connect() as connection:
         told = False
-        while not connection.execute(text("SELECT pg_try_advisory_lock(:k)"),
-                                     {"k": LOCK_KEY}).scalar():
+        while not connection.execute(
+            text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}
+        ).scalar():
             if not told:
                 say("another scheduler is running; waiting for its lock")
                 told = True
@@ -60,23 +63,39 @@ def build_scheduler(engine: Engine, timezone: str, outbox_minutes: int, blocking
     scheduler = kind(
         # Its own engine, unpooled: the store disposes of its engine when it shuts down, and a
         # pooled connection it still held would be dropped unclosed.
-        jobstores={"default": SQLAlchemyJobStore(engine=create_engine(
-            engine.url.render_as_string(hide_password=False), poolclass=NullPool),
-            tablename=JOBS_TABLE)},
+        jobstores={
+            "default": SQLAlchemyJobStore(
+                engine=create_engine(
+                    engine.url.render_as_string(hide_password=False), poolclass=NullPool
+                ),
+                tablename=JOBS_TABLE,
+            )
+        },
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600},
         timezone=zone,
     )
-    scheduler.add_job("lending.jobs.scheduler:nightly_job", CronTrigger(hour=1, timezone=zone),
-                      id="nightly", replace_existing=True)
-    scheduler.add_job("lending.jobs.scheduler:outbox_job",
-                      IntervalTrigger(minutes=outbox_minutes), id="outbox",
-                      replace_existing=True)
+    scheduler.add_job(
+        "lending.jobs.scheduler:nightly_job",
+        CronTrigger(hour=1, timezone=zone),
+        id="nightly",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        "lending.jobs.scheduler:outbox_job",
+        IntervalTrigger(minutes=outbox_minutes),
+        id="outbox",
+        replace_existing=True,
+    )
     return scheduler
 
 
 def nightly_job() -> None:
-    """Run the night for today's business date (and any missed before it)."""
+    """Run the night for today's business date (and any missed before it).
+
+    A night already run by hand for a later date makes today's refused: logged, not raised.
+    """
     from lending import create_app
+    from lending.errors import NightRefused
     from lending.jobs.nightly import nightly_config
     from lending.services.nightly.runner import run_nightly
 
@@ -84,7 +103,12 @@ def nightly_job() -> None:
     with app.app_context():
         settings = app.extensions["lending.settings"]
         today = datetime.now(ZoneInfo(settings.timezone)).date()
-        run_nightly(get_engine(app), today, nightly_config(settings))
+        try:
+            run_nightly(get_engine(app), today, nightly_config(settings))
+        except NightRefused as exc:
+            logging.getLogger(__name__).warning("nightly for %s refused: %s", today, exc.message)
+        finally:
+            get_engine(app).dispose()  # each run makes its own app; leave no pool behind
 
 
 def outbox_job() -> None:
@@ -95,8 +119,11 @@ def outbox_job() -> None:
 
     app = create_app()
     with app.app_context():
-        deliver(get_engine(app), now=datetime.now(UTC),
-                config=delivery_config(app.extensions["lending.settings"]))
+        deliver(
+            get_engine(app),
+            now=datetime.now(UTC),
+            config=delivery_config(app.extensions["lending.settings"]),
+        )
 
 
 @click.command("scheduler")
@@ -107,6 +134,8 @@ def scheduler(outbox_minutes: int) -> None:
     engine = get_engine()
     settings = current_app.extensions["lending.settings"]
     with scheduler_lock(engine):
-        click.echo(f"scheduler running (nightly 01:00 {settings.timezone}, outbox every "
-                   f"{outbox_minutes} min)")
+        click.echo(
+            f"scheduler running (nightly 01:00 {settings.timezone}, outbox every "
+            f"{outbox_minutes} min)"
+        )
         build_scheduler(engine, settings.timezone, outbox_minutes).start()

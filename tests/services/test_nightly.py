@@ -4,13 +4,19 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import delete, update
-from sqlmodel import func, select
+from sqlmodel import Session, func, select
 
 from lending.db import get_engine
-from lending.models import Fee, JobRun, Loan, LoanSnapshot, OutboxMessage, PaymentReceipt
-from lending.models.enums import Bucket, Classification, FeeKind, LoanStatus
-from lending.services.nightly import late_fees
+from lending.models import (
+    JobRun,
+    Loan,
+    LoanSnapshot,
+    LoanTransaction,
+    OutboxMessage,
+    PaymentReceipt,
+)
+from lending.models.enums import Bucket, Classification, LoanStatus, TxnKind
+from lending.services.nightly import late_fees, verify
 from lending.services.nightly.runner import NightlyConfig, run_nightly
 from lending.services.receipts import import_receipts
 from tests import factories as f
@@ -68,17 +74,27 @@ def test_ageing_buckets_and_classification(app, session, loans):
         63, Bucket.DPD_61_90, Classification.SUBSTANDARD)
 
 
+def late_fees_charged(session, *where) -> list[tuple]:
+    """The late-fee charges (loan transactions): loan, instalment, amount, value date."""
+    session.expire_all()
+    return [tuple(r) for r in session.exec(
+        select(LoanTransaction.loan_id, LoanTransaction.instalment_n, LoanTransaction.amount,
+               LoanTransaction.value_date)
+        .where(LoanTransaction.kind == TxnKind.LATE_FEE, *where).order_by(LoanTransaction.id))]
+
+
 def test_late_fee_once_per_overdue_instalment_after_grace(app, session, loans):
     night(app, date(2026, 12, 31))  # three days of grace after Dec 28: no fee yet
-    assert count(session, Fee, Fee.kind == FeeKind.LATE) == 0
-    night(app, date(2027, 1, 1))
-    fees = session.exec(select(Fee).where(Fee.kind == FeeKind.LATE).order_by(Fee.loan_id)).all()
-    assert [(f.loan_id, f.amount, f.charity) for f in fees] == [
-        (loans[0], Decimal("500.00"), False), (loans[1], Decimal("500.00"), False),
-        (loans[2], Decimal("300.00"), True)]  # Murabaha: the charge goes to charity
+    assert late_fees_charged(session) == []
+    counts = night(app, date(2027, 1, 1))[0]["late_fees"]
+    on = date(2027, 1, 1)
+    assert late_fees_charged(session) == [
+        (loans[0], 1, Decimal("500.00"), on), (loans[1], 1, Decimal("500.00"), on),
+        (loans[2], 1, Decimal("300.00"), on)]
+    assert (counts["fees"], counts["charity"]) == (3, 1)  # Murabaha: the charge goes to charity
     night(app, date(2027, 1, 1))
     night(app, date(2027, 1, 5))
-    assert count(session, Fee, Fee.kind == FeeKind.LATE) == 3
+    assert len(late_fees_charged(session)) == 3
 
 
 def test_reminders_once_per_instalment_offset_and_channel_in_the_borrowers_language(
@@ -145,6 +161,22 @@ def test_paid_in_full_is_closed_and_released(app, session, loans):
     assert count(session, OutboxMessage, OutboxMessage.subject == "release") == 1
 
 
+def test_a_late_fee_owed_on_an_instalment_keeps_the_loan_open(app, session):
+    from lending.services.nightly.closing import close_paid
+
+    paid = {"paid_principal": Decimal("3000.00"), "paid_profit": Decimal("1145.00")}
+    owing, waived = f.LoanFactory(), f.LoanFactory()
+    f.InstalmentFactory(loan_id=owing.id, n=1, late_fee=Decimal("500.00"),
+                        paid_late_fee=Decimal("200.00"), **paid)
+    f.InstalmentFactory(loan_id=waived.id, n=1, late_fee=Decimal("500.00"),
+                        late_fee_waived=Decimal("300.00"), paid_late_fee=Decimal("200.00"),
+                        **paid)
+    assert close_paid(get_engine(app), date(2026, 3, 10)) == {"closed": 1}
+    session.expire_all()
+    assert session.get(Loan, owing.id).status == LoanStatus.ACTIVE
+    assert session.get(Loan, waived.id).status == LoanStatus.CLOSED
+
+
 def test_each_step_is_a_job_run_and_missed_dates_are_caught_up_in_order(app, session, loans):
     night(app, date(2026, 12, 1))
     results = night(app, date(2026, 12, 4))
@@ -169,46 +201,43 @@ def state(session) -> tuple:
     session.expire_all()
     loans = session.exec(select(Loan.id, Loan.days_past_due, Loan.bucket, Loan.device_locked,
                                 Loan.status).order_by(Loan.id)).all()
-    fees = session.exec(select(Fee.instalment_id, Fee.amount, Fee.charity)
-                        .where(Fee.kind == FeeKind.LATE).order_by(Fee.instalment_id)).all()
+    fees = session.exec(select(LoanTransaction.loan_id, LoanTransaction.instalment_n,
+                               LoanTransaction.amount)
+                        .where(LoanTransaction.kind == TxnKind.LATE_FEE)
+                        .order_by(LoanTransaction.loan_id, LoanTransaction.instalment_n)).all()
     outbox = session.exec(select(OutboxMessage.dedupe_key, OutboxMessage.body)
                           .order_by(OutboxMessage.dedupe_key)).all()
     return tuple(map(tuple, loans)), tuple(map(tuple, fees)), tuple(map(tuple, outbox))
 
 
-def undo_nights(session) -> None:
-    """Back to the state before any night (the loans are untouched by payments here)."""
-    session.exec(delete(Fee).where(Fee.kind == FeeKind.LATE))
-    session.exec(delete(OutboxMessage))
-    session.exec(delete(JobRun))
-    session.exec(update(Loan).values(days_past_due=0, bucket="current", aged_on=None,
-                                     classification="regular", device_locked=False))
-    session.commit()
-
-
 def test_a_run_killed_midway_and_run_again_ends_as_an_uninterrupted_run(
     app, session, loans, monkeypatch
 ):
-    day = date(2027, 1, 28)
-    night(app, day)
-    expected = state(session)
-    undo_nights(session)
-    real = late_fees.charge_range
+    day = date(2027, 1, 28)  # every loan's instalment 1 is past its grace days
+    real = late_fees._replay_one
     calls = {"n": 0}
 
-    def dies_after_first_batch(*args, **kwargs):
+    def dies_after_first_loan(*args, **kwargs):
         calls["n"] += 1
         real(*args, **kwargs)
-        raise KeyboardInterrupt("killed")  # after the batch's work, before its commit
+        raise KeyboardInterrupt("killed")  # after the loan's work, before its commit
 
-    monkeypatch.setattr(late_fees, "charge_range", dies_after_first_batch)
+    monkeypatch.setattr(late_fees, "_replay_one", dies_after_first_loan)
     with pytest.raises(KeyboardInterrupt):
         night(app, day)
-    monkeypatch.setattr(late_fees, "charge_range", real)
+    monkeypatch.setattr(late_fees, "_replay_one", real)
+    assert calls["n"] == 1 and count(session, LoanTransaction,
+                                     LoanTransaction.kind == TxnKind.LATE_FEE) == 0
     failed = session.exec(select(JobRun).where(JobRun.job == "nightly.late_fees")).one()
     assert failed.status == "running"  # killed: never finished
     night(app, day)
-    assert state(session) == expected
+    expected = state(session)
+    # One fee per loan's first instalment, as an uninterrupted night charges them.
+    assert [(n, amount) for _, n, amount in expected[1]] == [
+        (1, Decimal("500.00")), (1, Decimal("500.00")), (1, Decimal("300.00"))]
+    with Session(get_engine(app)) as db:
+        books = db.exec(select(Loan)).all()
+        assert [d for _, d in verify.check(db, books, day)] == [[], [], []]
     night(app, day)  # and once more: nothing changes
     assert state(session) == expected
 
@@ -221,9 +250,9 @@ def test_an_edited_product_does_not_reach_booked_loans(app, session, loans):
     product.reminder_offsets = [-10]
     product.version += 1  # an edit makes a new version; the booked loans keep version 1
     session.commit()
-    night(app, date(2027, 1, 1))
-    fee = session.exec(select(Fee).where(Fee.loan_id == loans[0])).all()
-    assert [f.amount for f in fee if f.kind == FeeKind.LATE] == [Decimal("500.00")]
-    assert count(session, OutboxMessage, OutboxMessage.subject == "lock") == 0  # 4 days < 30
     night(app, date(2026, 12, 25))  # -3 under version 1 still reminds
     assert count(session, OutboxMessage, OutboxMessage.dedupe_key.like("reminder:%")) == 4
+    night(app, date(2027, 1, 1))
+    fees = late_fees_charged(session, LoanTransaction.loan_id == loans[0])
+    assert [amount for _loan, _n, amount, _on in fees] == [Decimal("500.00")]
+    assert count(session, OutboxMessage, OutboxMessage.subject == "lock") == 0  # 4 days < 30

@@ -1,8 +1,10 @@
 """`lending nightly`, `lending outbox deliver`, `lending payments import`, the scheduler."""
 
+import logging
 import threading
 import time
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -29,6 +31,45 @@ def test_nightly_command_prints_counts_and_is_repeatable(app, session):
     assert again.exit_code == 0
     assert session.exec(select(func.count()).select_from(JobRun).where(
         JobRun.job == "nightly")).one() == 2
+
+
+def test_nightly_refuses_a_date_before_the_last_night_with_exit_2_unless_replayed(app, session):
+    from tests import factories as f
+
+    loan = f.LoanFactory()
+    f.InstalmentFactory(loan_id=loan.id, n=1)  # due 2026-02-05, unpaid
+    assert run(app, "nightly", "--as-of", "2026-03-10").exit_code == 0
+    refused = run(app, "nightly", "--as-of", "2026-03-01")
+    assert refused.exit_code == 2, refused.output
+    assert "refused" in refused.output and "--replay" in refused.output
+    session.expire_all()
+    assert session.get(Loan, loan.id).days_past_due == 33  # 10 March's, not 1 March's
+    replay = run(app, "nightly", "--as-of", "2026-03-09", "--replay")
+    assert replay.exit_code == 0, replay.output
+    assert "nightly 2026-03-09 (replay)" in replay.output
+    assert "nightly 2026-03-10 (replay)" in replay.output and "reminders" not in replay.output
+    session.expire_all()
+    assert session.get(Loan, loan.id).days_past_due == 33
+
+
+def test_the_schedulers_night_runs_today_and_is_refused_quietly_after_a_later_night(
+    app, session, database_url, monkeypatch, caplog
+):
+    from lending.jobs.scheduler import nightly_job
+    from lending.services.nightly.runner import NightlyConfig, run_nightly
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("LENDING_ENV", "testing")
+    today = datetime.now(ZoneInfo("Asia/Karachi")).date()
+    nightly_job()
+    ran = select(JobRun.as_of).where(JobRun.job == "nightly", JobRun.status == "succeeded")
+    assert session.exec(ran).all() == [today]
+    run_nightly(get_engine(app), today + timedelta(days=3), NightlyConfig())
+    caplog.set_level(logging.WARNING)
+    nightly_job()  # refused, logged; the scheduler goes on
+    assert session.exec(ran.order_by(JobRun.id)).all() == [
+        today, today + timedelta(days=1), today + timedelta(days=2), today + timedelta(days=3)]
+    assert "refused" in caplog.text
 
 
 def test_payments_import_reports_rows(app, session, tmp_path):
@@ -105,8 +146,12 @@ def test_workers_split_the_ageing_with_skip_locked(app, session, backend):
 
     for _ in range(5):
         f.InstalmentFactory(loan_id=f.LoanFactory().id, n=1)  # due 2026-02-05, unpaid
-    counts = age_parallel(get_engine(app), date(2026, 3, 10), app.config["DATABASE_URL"], 2)
-    assert counts == {"loans": 5, "workers": 2}
+    f.LoanFactory()  # current: nothing to write
+    engine, url = get_engine(app), app.config["DATABASE_URL"]
+    counts = age_parallel(engine, date(2026, 3, 31), url, 2)
+    assert counts == {"loans": 6, "changed": 5, "overdue": 5, "snapshots": 6, "workers": 2}
     session.expire_all()
-    assert all(loan.days_past_due == 33 for loan in session.exec(select(Loan)))
+    assert sorted(loan.days_past_due for loan in session.exec(select(Loan))) == [0] + [54] * 5
     assert all(b.done for b in session.exec(select(JobBatch)))
+    again = age_parallel(engine, date(2026, 3, 31), url, 2)
+    assert (again["changed"], again["overdue"], again["snapshots"]) == (0, 5, 6)

@@ -1,66 +1,94 @@
-"""Ageing: days past due, bucket and classification of every active loan, set-based per batch."""
+"""Ageing: days past due, bucket and classification of every active loan, set-based per batch.
+
+A night writes only the loans whose ageing changes: each range's UPDATE compares the new values
+with the stored ones, so a steady night rewrites the loans that moved (the overdue ones, a day
+on, and those cured or newly late), not the whole book. `aged_on` is therefore the date of the
+night that last changed a loan's ageing; that a night aged the whole book is recorded by its
+`nightly.ageing` job run, not on the loans.
+"""
 
 import calendar
 from datetime import date
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Date, delete, func, insert, literal, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from lending.models import Instalment, JobBatch, Loan, LoanSnapshot
 from lending.models.enums import LoanStatus
-from lending.services.nightly.batches import id_ranges
-from lending.services.nightly.sqlx import BUCKETS, CLASSES, banded, days_between, unpaid
+from lending.services.nightly.batches import key_ranges
+from lending.services.nightly.sqlx import BUCKETS, CLASSES, banded, days_between, in_arrears
+
+# Large ranges: the work is all in the database, and fewer statements come nearer the floor.
+BATCH = 50_000
+PARALLEL_BATCH = 10_000  # smaller, so that the workers finish together
+ACTIVE = Loan.status == LoanStatus.ACTIVE
 
 
-def age(engine: Engine, as_of: date, progress=None) -> dict:
+def age(engine: Engine, as_of: date, progress=None, snapshots: bool = True) -> dict:
     """Age the active book for `as_of`; write month-end snapshots on a month's last day."""
-    active = Loan.status == LoanStatus.ACTIVE
-    counts = {"loans": 0, "overdue": 0, "snapshots": 0}
-    # Large ranges: the work is all in the database, and fewer statements come nearer the floor.
-    for lo, hi in id_ranges(engine, active, batch=50_000):
+    month_end = snapshots and is_month_end(as_of)
+    counts = {"loans": 0, "changed": 0, "overdue": 0, "snapshots": 0}
+    for batch in key_ranges(engine, ACTIVE, batch=BATCH):
         with Session(engine) as session, session.begin():
-            counts["loans"] += age_range(session, as_of, lo, hi)
-            if is_month_end(as_of):
-                counts["snapshots"] += snapshot_range(session, as_of, lo, hi)
+            counts["changed"] += age_range(session, as_of, batch.lo, batch.hi)
+            if month_end:
+                counts["snapshots"] += snapshot_range(session, as_of, batch.lo, batch.hi)
+        counts["loans"] += batch.loans
         if progress:
-            progress(hi)
-    with Session(engine) as session:
-        counts["overdue"] = session.exec(
-            select(func.count()).select_from(Loan).where(active, Loan.days_past_due > 0)
-        ).scalar_one()
+            progress(batch.hi)
+    counts["overdue"] = overdue(engine)
     return counts
 
 
+def overdue(engine: Engine) -> int:
+    """Active loans past due."""
+    with Session(engine) as session:
+        return session.exec(
+            select(func.count()).select_from(Loan).where(ACTIVE, Loan.days_past_due > 0)
+        ).scalar_one()
+
+
 def age_range(session: Session, as_of: date, lo: int, hi: int) -> int:
-    """One UPDATE ... FROM over a key range: DPD from the oldest unpaid due date, and bands."""
+    """Age the active loans of a key range in one UPDATE ... FROM; return how many changed.
+
+    DPD counts from the oldest instalment in arrears (short by more than its tolerance). Both
+    tables are bounded on the range, so that the range reads its own instalments by index.
+    """
     dialect = session.get_bind().dialect.name
+    oldest = func.min(Instalment.due_date)
     late = (
         select(
             Loan.id.label("loan_id"),
-            func.coalesce(days_between(dialect, as_of, func.min(Instalment.due_date)), 0).label(
-                "dpd"
-            ),
+            func.coalesce(days_between(dialect, as_of, oldest), 0).label("dpd"),
         )
         .select_from(Loan)
         .outerjoin(
-            Instalment, (Instalment.loan_id == Loan.id) & (Instalment.due_date < as_of) & unpaid()
+            Instalment,
+            (Instalment.loan_id == Loan.id)
+            & Instalment.loan_id.between(lo, hi)
+            & (Instalment.due_date < as_of)
+            & in_arrears(),
         )
-        .where(Loan.id >= lo, Loan.id <= hi, Loan.status == LoanStatus.ACTIVE)
+        .where(Loan.id.between(lo, hi), ACTIVE)
         .group_by(Loan.id)
         .subquery()
     )
-    result = session.execute(
+    bucket, classification = banded(late.c.dpd, BUCKETS), banded(late.c.dpd, CLASSES)
+    changed = (
+        (Loan.days_past_due != late.c.dpd)
+        | (Loan.bucket != bucket)
+        | (Loan.classification != classification)
+    )
+    statement = (
         update(Loan)
-        .where(Loan.id == late.c.loan_id)
+        .where(Loan.id == late.c.loan_id, Loan.id.between(lo, hi), changed)
         .values(
-            days_past_due=late.c.dpd,
-            aged_on=as_of,
-            bucket=banded(late.c.dpd, BUCKETS),
-            classification=banded(late.c.dpd, CLASSES),
+            days_past_due=late.c.dpd, aged_on=as_of, bucket=bucket, classification=classification
         )
     )
-    return result.rowcount
+    # Core, not the ORM: its rowcount is the driver's, and no ids are fetched to sync a session.
+    return session.connection().execute(statement).rowcount
 
 
 def is_month_end(day: date) -> bool:
@@ -69,11 +97,11 @@ def is_month_end(day: date) -> bool:
 
 
 def snapshot_range(session: Session, as_of: date, lo: int, hi: int) -> int:
-    """Replace the month-end snapshot rows of a key range (safe to repeat)."""
-    in_range = (Loan.id >= lo, Loan.id <= hi, Loan.status == LoanStatus.ACTIVE)
-    session.execute(
+    """Replace the month-end snapshot rows of a key range (safe to repeat); return how many."""
+    connection = session.connection()
+    connection.execute(
         delete(LoanSnapshot).where(
-            LoanSnapshot.as_of == as_of, LoanSnapshot.loan_id >= lo, LoanSnapshot.loan_id <= hi
+            LoanSnapshot.as_of == as_of, LoanSnapshot.loan_id.between(lo, hi)
         )
     )
     outstanding = (
@@ -82,57 +110,52 @@ def snapshot_range(session: Session, as_of: date, lo: int, hi: int) -> int:
         .scalar_subquery()
     )
     rows = select(
-        Loan.id, Loan.days_past_due, Loan.bucket, outstanding, as_of_literal(as_of)
-    ).where(*in_range)
-    result = session.execute(
-        insert(LoanSnapshot).from_select(
-            ["loan_id", "days_past_due", "bucket", "outstanding_principal", "as_of"], rows
-        )
+        Loan.id, Loan.days_past_due, Loan.bucket, outstanding, literal(as_of, Date)
+    ).where(Loan.id.between(lo, hi), ACTIVE)
+    statement = insert(LoanSnapshot).from_select(
+        ["loan_id", "days_past_due", "bucket", "outstanding_principal", "as_of"], rows
     )
-    return result.rowcount
+    # SQLAlchemy keeps the driver's rowcount for UPDATE and DELETE only unless asked: without
+    # this an INSERT ... SELECT counts -1 on psycopg (it reported "snapshots: -4").
+    return connection.execute(statement.execution_options(preserve_rowcount=True)).rowcount
 
 
-def as_of_literal(as_of: date):
-    """The business date as a typed SQL literal."""
-    from sqlalchemy import Date, literal
-
-    return literal(as_of, Date)
-
-
-def age_parallel(engine: Engine, as_of: date, database_url: str, workers: int) -> dict:
+def age_parallel(
+    engine: Engine, as_of: date, database_url: str, workers: int, snapshots: bool = True
+) -> dict:
     """Age with several processes that claim key ranges with FOR UPDATE SKIP LOCKED."""
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
+    batches = list(key_ranges(engine, ACTIVE, batch=PARALLEL_BATCH))
     with Session(engine) as session, session.begin():
         session.execute(delete(JobBatch).where(JobBatch.job == "ageing", JobBatch.as_of == as_of))
-        session.add_all(
-            JobBatch(job="ageing", as_of=as_of, lo=lo, hi=hi)
-            for lo, hi in id_ranges(engine, Loan.status == LoanStatus.ACTIVE)
-        )
+        session.add_all(JobBatch(job="ageing", as_of=as_of, lo=b.lo, hi=b.hi) for b in batches)
+    month_end = snapshots and is_month_end(as_of)
     context = multiprocessing.get_context("spawn")
-    processes = [
-        context.Process(target=age_worker, args=(database_url, as_of)) for _ in range(workers)
-    ]
-    for process in processes:
-        process.start()
-    for process in processes:
-        process.join()
-    if any(p.exitcode for p in processes):
-        raise RuntimeError("an ageing worker failed; run the night again")
-    with Session(engine) as session:
-        aged = session.exec(
-            select(func.count())
-            .select_from(Loan)
-            .where(Loan.status == LoanStatus.ACTIVE, Loan.aged_on == as_of)
-        ).scalar_one()
-    return {"loans": aged, "workers": workers}
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = [
+                pool.submit(age_worker, database_url, as_of, month_end) for _ in range(workers)
+            ]
+            done = [future.result() for future in futures]
+    except Exception as exc:  # a worker's error, or a worker killed (BrokenProcessPool)
+        raise RuntimeError(f"an ageing worker failed ({exc}); run the night again") from exc
+    return {
+        "loans": sum(b.loans for b in batches),
+        "changed": sum(d["changed"] for d in done),
+        "overdue": overdue(engine),
+        "snapshots": sum(d["snapshots"] for d in done),
+        "workers": workers,
+    }
 
 
-def age_worker(database_url: str, as_of: date) -> None:
+def age_worker(database_url: str, as_of: date, month_end: bool) -> dict:
     """Claim unaged batches until none is left; each batch commits with its `done` mark."""
     from lending.db import make_engine
 
     engine = make_engine(database_url)
+    counts = {"changed": 0, "snapshots": 0}
     while True:
         with Session(engine) as session, session.begin():
             batch = session.execute(
@@ -144,8 +167,9 @@ def age_worker(database_url: str, as_of: date) -> None:
             ).scalar_one_or_none()
             if batch is None:
                 break
-            age_range(session, as_of, batch.lo, batch.hi)
-            if is_month_end(as_of):
-                snapshot_range(session, as_of, batch.lo, batch.hi)
+            counts["changed"] += age_range(session, as_of, batch.lo, batch.hi)
+            if month_end:
+                counts["snapshots"] += snapshot_range(session, as_of, batch.lo, batch.hi)
             batch.done = True
     engine.dispose()
+    return counts

@@ -1,4 +1,4 @@
-"""Close the active loans whose every instalment and fee is paid."""
+"""Close the active loans whose every instalment, late fee and fee is paid."""
 
 from datetime import date
 
@@ -10,13 +10,14 @@ from lending.models import Fee, Instalment, Loan
 from lending.models.enums import LoanStatus
 from lending.services.lifecycle import move
 from lending.services.nightly.batches import id_ranges
-from lending.services.nightly.sqlx import unpaid
+from lending.services.nightly.sqlx import late_fee_owing, unpaid
 
 
 def close_paid(engine: Engine, as_of: date) -> dict:
     """Move fully paid active loans to closed."""
     counts = {"closed": 0}
-    owing = select(Instalment.id).where(Instalment.loan_id == Loan.id, unpaid())
+    # Not the arrears tolerance: a few rupees short is not late, but it is still owed.
+    owing = select(Instalment.id).where(Instalment.loan_id == Loan.id, unpaid() | late_fee_owing())
     fees_owing = select(Fee.id).where(
         Fee.loan_id == Loan.id, Fee.waived_at.is_(None), Fee.paid_amount < Fee.amount
     )

@@ -62,7 +62,7 @@ def _post_chunk(engine: Engine, chunk, now: datetime, timezone: str, counts: dic
                     session=session,
                     loan_id=loan_id,
                     requests=[_request(r) for r in receipts],
-                    now=now,
+                    now=now - timedelta(microseconds=1),  # the end of as_of, not the next day
                     timezone=timezone,
                 )
             except LendingError as exc:  # the loan itself: gone, or its history refuses

@@ -63,3 +63,8 @@ def in_arrears(i=Instalment) -> ColumnElement:
     reminders, ageing and locks count as late.
     """
     return i.total - i.paid_principal - i.paid_profit - i.paid_fee > i.tolerance
+
+
+def late_fee_owing(i=Instalment) -> ColumnElement:
+    """An instalment whose late fee is neither paid nor waived in full."""
+    return i.paid_late_fee + i.late_fee_waived < i.late_fee
