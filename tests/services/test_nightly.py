@@ -185,7 +185,8 @@ def test_each_step_is_a_job_run_and_missed_dates_are_caught_up_in_order(app, ses
                         .order_by(JobRun.id)).all()
     assert [r.job for r in runs] == ["nightly", "nightly.reconcile", "nightly.ageing",
                                      "nightly.late_fees", "nightly.reminders",
-                                     "nightly.device_signals", "nightly.close"]
+                                     "nightly.device_signals", "nightly.close",
+                                     "nightly.verify"]
     assert all(r.status == "succeeded" and r.duration_ms is not None for r in runs)
     assert runs[2].counts["loans"] == 3
 
@@ -214,18 +215,18 @@ def test_a_run_killed_midway_and_run_again_ends_as_an_uninterrupted_run(
     app, session, loans, monkeypatch
 ):
     day = date(2027, 1, 28)  # every loan's instalment 1 is past its grace days
-    real = late_fees._replay_one
+    real = late_fees.charge_range
     calls = {"n": 0}
 
-    def dies_after_first_loan(*args, **kwargs):
+    def dies_after_first_batch(*args, **kwargs):
         calls["n"] += 1
         real(*args, **kwargs)
-        raise KeyboardInterrupt("killed")  # after the loan's work, before its commit
+        raise KeyboardInterrupt("killed")  # after the batch's work, before its commit
 
-    monkeypatch.setattr(late_fees, "_replay_one", dies_after_first_loan)
+    monkeypatch.setattr(late_fees, "charge_range", dies_after_first_batch)
     with pytest.raises(KeyboardInterrupt):
         night(app, day)
-    monkeypatch.setattr(late_fees, "_replay_one", real)
+    monkeypatch.setattr(late_fees, "charge_range", real)
     assert calls["n"] == 1 and count(session, LoanTransaction,
                                      LoanTransaction.kind == TxnKind.LATE_FEE) == 0
     failed = session.exec(select(JobRun).where(JobRun.job == "nightly.late_fees")).one()

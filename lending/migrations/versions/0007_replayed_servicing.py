@@ -34,6 +34,7 @@ TERMS = (
     ("settlement_rebate_pct", Rate(), "100"),
 )
 COUNTER = ("cash", "card")
+INPUT_KINDS = ("disbursement", "payment", "reversal", "waiver", "refund")
 APPEND_ONLY = ("loan_transactions", "payment_allocations")
 KARACHI = ZoneInfo("Asia/Karachi")
 
@@ -253,6 +254,12 @@ def _move_data(bind) -> None:
                 )
             )
     bind.execute(fees.delete().where(fees.c.kind == "late"))
+    latest = (
+        sa.select(sa.func.max(txns.c.value_date))
+        .where(txns.c.loan_id == loans.c.id, txns.c.kind.in_(INPUT_KINDS))
+        .scalar_subquery()
+    )
+    bind.execute(loans.update().values(inputs_through=latest))
 
 
 CHECKS = {

@@ -1,60 +1,85 @@
-"""Late fees: the night replays each loan with an instalment newly past its grace days.
+"""Late fees: charged set-based by the night, by the replay's own rule.
 
-The rule lives in one place, `lending.finance.replay`: an instalment still in arrears at the
-end of its grace days is charged once, on the day after them. The night only finds the loans
-where that can happen (SQL over the instalments' own key ranges: in arrears, not charged,
-due before the date less the product version's grace) and replays each through the date;
-the replay appends the charges (and takes back any a backdated payment made undue).
+The rule lives in `lending.finance.replay`: an instalment still in arrears (short by more than
+its tolerance) at the end of its grace days is charged once, on the day after them (its fee
+day), on what is then unpaid. Every transaction a loan receives is stored through a replay up
+to its own date or later, which charges every fee day up to then; so a fee day the night still
+finds uncharged comes after the loan's latest transaction (`loans.inputs_through`), and on it
+the loan stood exactly as its stored instalments stand now. The night therefore charges those
+straight from the instalments, in batches, with the same `late_fee` function, without
+replaying each loan: an uncharged fee day on or before the latest transaction was already
+decided by that transaction's replay (no fee), and is left alone.
 """
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, insert, or_, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from lending.models import Instalment, Loan
+from lending.finance.late_fees import chargeable_from, late_fee
+from lending.models import Instalment, Loan, LoanTransaction
 from lending.models.enums import LoanStatus, TxnKind
 from lending.models.products import ProductVersion
-from lending.services.loan_book import lock_loan
+from lending.services import audit
 from lending.services.nightly.batches import id_ranges
 from lending.services.nightly.sqlx import in_arrears
-from lending.services.replay import Cause, load, replay_loaded, store
+from lending.services.replay import rule_of
 
-LOANS_PER_TRANSACTION = 500
+_TABLE = Instalment.__table__
+_CHARGE = (  # Core, so that a batch of charges is one executemany
+    _TABLE.update().where(_TABLE.c.id == bindparam("row_id")).values(late_fee=bindparam("amount"))
+)
 
 
 def charge(engine: Engine, as_of: date, progress=None, now: datetime | None = None) -> dict:
     """Charge every late fee due by `as_of` that is not charged yet."""
     now = now or datetime.now(UTC)  # the job's clock: only the runner calls without one
-    counts = {"loans": 0, "fees": 0, "charity": 0, "reversed": 0}
+    counts = {"fees": 0, "charity": 0}
     with Session(engine) as session:
-        graces = sorted(
-            set(
-                session.execute(
-                    select(ProductVersion.grace_days).where(
-                        or_(ProductVersion.late_fee_fixed > 0, ProductVersion.late_fee_pct > 0)
-                    )
-                ).scalars()
-            )
-        )
-    if not graces:
+        rules = {
+            (v.product_id, v.version): rule_of(v)
+            for v in session.execute(
+                select(ProductVersion).where(
+                    or_(ProductVersion.late_fee_fixed > 0, ProductVersion.late_fee_pct > 0)
+                )
+            ).scalars()
+        }
+    if not rules:
         return counts
-    active = Loan.status == LoanStatus.ACTIVE
-    for lo, hi in id_ranges(engine, active, batch=50_000):
-        with Session(engine) as session:
-            loan_ids = candidates(session, as_of, lo, hi, graces)
-        for start in range(0, len(loan_ids), LOANS_PER_TRANSACTION):
-            with Session(engine) as session, session.begin():
-                for loan_id in loan_ids[start : start + LOANS_PER_TRANSACTION]:
-                    _replay_one(session, loan_id, as_of, now, counts)
+    graces = sorted({rule.grace_days for rule in rules.values()})
+    for lo, hi in id_ranges(engine, Loan.status == LoanStatus.ACTIVE, batch=20_000):
+        with Session(engine) as session, session.begin():
+            fees = charge_range(session, as_of, lo, hi, rules, graces, now)
+        counts["fees"] += len(fees)
+        counts["charity"] += sum(1 for f in fees if f["charity"])
         if progress:
             progress(hi)
     return counts
 
 
-def candidates(session: Session, as_of: date, lo: int, hi: int, graces: list[int]) -> list[int]:
-    """Loans of a key range with an uncharged instalment in arrears past its grace days."""
+def charge_range(session, as_of: date, lo: int, hi: int, rules, graces, now) -> list[dict]:
+    """Charge the uncharged fee days up to `as_of` of a key range of loans; return them."""
+    rows = session.execute(_candidates(as_of, lo, hi, graces)).all()
+    fees = []
+    for row in rows:
+        rule = rules.get((row.product_id, row.product_version))
+        if rule is None:
+            continue
+        on = chargeable_from(rule, row.due_date)
+        if on > as_of or on <= (row.inputs_through or row.disbursed_on):
+            continue  # not yet due, or decided by the replay of a later transaction
+        unpaid = row.total - row.paid_principal - row.paid_profit - row.paid_fee
+        fee = late_fee(rule, unpaid, row.due_date, on, row.islamic)
+        if fee.amount > 0:
+            fees.append({"row": row, "on": on, "amount": fee.amount, "charity": fee.charity})
+    if fees:
+        _write(session, fees, now)
+    return fees
+
+
+def _candidates(as_of: date, lo: int, hi: int, graces: list[int]):
+    """Instalments of a key range in arrears, not charged, due before their fee day."""
     past_grace = or_(
         *(
             and_(
@@ -64,8 +89,22 @@ def candidates(session: Session, as_of: date, lo: int, hi: int, graces: list[int
             for grace in graces
         )
     )
-    query = (
-        select(Instalment.loan_id)
+    return (
+        select(
+            Instalment.id,
+            Instalment.loan_id,
+            Instalment.n,
+            Instalment.due_date,
+            Instalment.total,
+            Instalment.paid_principal,
+            Instalment.paid_profit,
+            Instalment.paid_fee,
+            Loan.islamic,
+            Loan.product_id,
+            Loan.product_version,
+            Loan.inputs_through,
+            Loan.disbursed_on,
+        )
         .join(Loan, Loan.id == Instalment.loan_id)
         .join(
             ProductVersion,
@@ -80,22 +119,46 @@ def candidates(session: Session, as_of: date, lo: int, hi: int, graces: list[int
             Instalment.late_fee == 0,
             in_arrears(),
             past_grace,
-            or_(ProductVersion.late_fee_fixed > 0, ProductVersion.late_fee_pct > 0),
         )
-        .distinct()
-        .order_by(Instalment.loan_id)
+        .order_by(Instalment.loan_id, Instalment.n)
     )
-    return list(session.execute(query).scalars())
 
 
-def _replay_one(session: Session, loan_id: int, as_of: date, now: datetime, counts) -> None:
-    loan = lock_loan(session, loan_id)
-    if loan.status != LoanStatus.ACTIVE:
-        return
-    loaded = load(session, loan)
-    written = store(session, loaded, replay_loaded(loaded, as_of), Cause((), None, now, as_of))
-    charged = sum(1 for t in written if t.kind is TxnKind.LATE_FEE)
-    counts["loans"] += 1
-    counts["fees"] += charged
-    counts["charity"] += charged if loan.islamic else 0
-    counts["reversed"] += len(written) - charged
+def _write(session: Session, fees: list[dict], now: datetime) -> None:
+    """The charges as LATE_FEE transactions, on their instalments, and audited: three
+    executemany statements for the whole batch."""
+    session.execute(
+        insert(LoanTransaction),
+        [
+            {
+                "loan_id": f["row"].loan_id,
+                "kind": TxnKind.LATE_FEE,
+                "value_date": f["on"],
+                "amount": f["amount"],
+                "instalment_n": f["row"].n,
+                "note": "",
+                "created_at": now,
+            }
+            for f in fees
+        ],
+    )
+    session.connection().execute(
+        _CHARGE, [{"row_id": f["row"].id, "amount": f["amount"]} for f in fees]
+    )
+    audit.record_many(
+        session,
+        [
+            audit.event_row(
+                action="fee.charged",
+                object_type="loans",
+                object_id=f["row"].loan_id,
+                after={
+                    "instalment": f["row"].n,
+                    "amount": str(f["amount"]),
+                    "charity": f["charity"],
+                },
+                at=now,
+            )
+            for f in fees
+        ],
+    )

@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, or_, select, text, update
@@ -20,7 +20,15 @@ from sqlmodel import Session
 from lending.errors import NightRefused
 from lending.models import JobRun
 from lending.models.enums import JobStatus
-from lending.services.nightly import ageing, closing, late_fees, reconcile, reminders, signals
+from lending.services.nightly import (
+    ageing,
+    closing,
+    late_fees,
+    reconcile,
+    reminders,
+    signals,
+    verify,
+)
 
 try:  # POSIX; elsewhere a SQLite night takes no lock (see `night_lock`)
     import fcntl
@@ -29,10 +37,10 @@ except ImportError:  # pragma: no cover
 
 NIGHTLY = "nightly"
 REPLAY = "nightly.replay"
-STEPS = ("reconcile", "ageing", "late_fees", "reminders", "device_signals", "close")
+STEPS = ("reconcile", "ageing", "late_fees", "reminders", "device_signals", "close", "verify")
 # What a replay runs: the state of each past date. Reminders and device signals reach people
 # and phones and are never sent for the past; closing waits for the next forward night.
-REPLAY_STEPS = ("reconcile", "ageing", "late_fees")
+REPLAY_STEPS = ("reconcile", "ageing", "late_fees", "verify")
 NIGHT_LOCK_KEY = 7_404_312_027  # PostgreSQL advisory lock of a running night (not the scheduler's)
 log = logging.getLogger(__name__)
 
@@ -45,6 +53,7 @@ class NightlyConfig:
     device_webhook_url: str = ""
     workers: int = 1  # ageing processes; more than one on PostgreSQL only
     database_url: str = ""
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # the job's clock
 
 
 @dataclass(frozen=True)
@@ -66,10 +75,11 @@ def step_functions(config: NightlyConfig, replay: bool = False) -> dict[str, Cal
             if config.workers > 1 and e.dialect.name == "postgresql"
             else ageing.age(e, d, p, snapshots)
         ),
-        "late_fees": lambda e, d, p: late_fees.charge(e, d, p),
+        "late_fees": lambda e, d, p: late_fees.charge(e, d, p, now=config.clock()),
         "reminders": lambda e, d, p: reminders.remind(e, d),
         "device_signals": lambda e, d, p: signals.signal(e, d, config.device_webhook_url),
         "close": lambda e, d, p: closing.close_paid(e, d),
+        "verify": lambda e, d, p: verify.verify(e, d, p),
     }
     return {name: steps[name] for name in (REPLAY_STEPS if replay else STEPS)}
 
