@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, exists, func, literal, type_coerce
 from sqlmodel import Session, select
 
-from lending.models import Instalment, Loan, LoanIncentive, Payment
-from lending.models.enums import Bucket, LoanStatus, PaymentStatus
+from lending.models import Instalment, JobRun, Loan, LoanIncentive, Payment
+from lending.models.enums import Bucket, JobStatus, LoanStatus, PaymentStatus
 from lending.models.types import Money
 from lending.services.ratios import percent
 from lending.services.roll_rates import RollRates, roll_rates
@@ -112,14 +112,24 @@ def _active(as_of: date):
     return (Loan.status == LoanStatus.ACTIVE) & (Loan.disbursed_on <= as_of)
 
 
+AGEING_JOBS = ("nightly.ageing", "nightly.replay.ageing")
+
+
 def _ageing(session: Session, as_of: date) -> tuple[date | None, int]:
-    aged_on, not_aged = session.exec(
-        select(
-            func.max(Loan.aged_on),
-            func.count().filter((Loan.aged_on.is_(None)) | (Loan.aged_on != as_of)),
-        ).where(_active(as_of))
+    """The last date the night aged the book (up to `as_of`), and how many active loans it
+    has not aged for `as_of`: none once it ran for that date (a night ages the whole book;
+    it rewrites only the loans whose days past due change), else every one of them."""
+    aged_on = session.exec(
+        select(func.max(JobRun.as_of)).where(
+            JobRun.job.in_(AGEING_JOBS),
+            JobRun.status == JobStatus.SUCCEEDED,
+            JobRun.as_of <= as_of,
+        )
     ).one()
-    return aged_on, not_aged or 0
+    if aged_on is None or aged_on >= as_of:
+        return aged_on, 0
+    active = session.exec(select(func.count()).select_from(Loan).where(_active(as_of))).one()
+    return aged_on, active
 
 
 def bucket_lines(session: Session, as_of: date) -> list[BucketLine]:

@@ -35,9 +35,8 @@ def book(app, session):
         "closed": loan("3000.00", "3000.00", on=date(2026, 11, 3), status=LoanStatus.CLOSED),
         "cancelled": loan("7000.00", on=date(2026, 11, 4), status=LoanStatus.CANCELLED),
     }
-    loans["new"].aged_on = date(2026, 11, 27)  # one loan the night did not reach
-    session.add(loans["new"])
-    session.commit()
+    # The last night that aged the book was for 27 November: none for the 28th yet.
+    f.JobRunFactory(job="nightly.ageing", as_of=date(2026, 11, 27))
     first, second = f.IncentiveProgrammeFactory(), f.IncentiveProgrammeFactory()
     for programme in (first, second):  # two tags on one loan count it once
         f.LoanIncentiveFactory(loan_id=loans["late"].id, programme=programme)
@@ -114,7 +113,7 @@ def test_dashboard_shows_buckets_par_and_shares_to_the_paisa(book, staff, client
         "Total 4 Rs 55,249.85",
     ]:
         assert line in " ".join(buckets.split()), line
-    assert "1 active loans were not aged for 2026-11-28" in page
+    assert "4 active loans were not aged for 2026-11-28" in page
     # one of five booked loans is tagged: 20% of the loans
     assert "20.00%" in text_of(page, "incentive-share")
     assert "<svg" in page and "<title>31-60: 1 loans, Rs\xa010,000.50 outstanding</title>" in page
@@ -200,3 +199,10 @@ def test_openapi_lists_the_portfolio_report(client):
     paths = client.get("/openapi.json").json["paths"]
     assert "get" in paths["/api/v1/reports/portfolio"]
     assert "/api/v1/reports/incentive-claims" in paths
+
+
+def test_once_the_night_has_aged_the_date_no_loan_is_left_unaged(book, staff, client):
+    f.JobRunFactory(job="nightly.ageing", as_of=AS_OF)
+    page = client.get(f"/staff/dashboard?as_of={AS_OF}").get_data(as_text=True)
+    assert f"as the nightly job last aged the book, on {AS_OF}" in " ".join(page.split())
+    assert "were not aged" not in page
