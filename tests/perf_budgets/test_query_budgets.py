@@ -35,8 +35,8 @@ BUDGET = {
     "loan document": 4,  # token+user, loan, instalments, transactions (then replayed)
     # token+user, the loan (access), lock, idempotency key, instalments, transactions,
     # payment, its transaction, changed instalments (one executemany), allocations (one
-    # executemany), audit, the stored answer
-    "payment": 12,
+    # executemany), the loan (where its replay left off), audit, the stored answer
+    "payment": 13,
     "portal schedule": 7,
     "staff dashboard": 8,
 }
