@@ -5,7 +5,11 @@ a date and where money beyond the due instalments goes). A payment of at least t
 quote on its date settles the loan; below it, money pays the due instalments oldest first in
 waterfall order and then the next instalments in full, profit included. Profit paid ahead is
 rebated when the loan settles, so the payoff always charges profit only on the balance
-actually outstanding. `lending.finance.replay` runs the same engine over a loan's history.
+actually outstanding. A reducing loan whose product reduces principal instead
+(`Reamortisation`) puts money beyond the due instalments and the profit earned to date on
+principal and re-amortises the rest of its schedule: an Allocation then carries the state
+after it, which `apply_allocation` returns. `lending.finance.replay` runs the same engine
+over a loan's history.
 """
 
 from dataclasses import dataclass, field, replace
@@ -13,11 +17,13 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from lending.finance.book import INDEX, PARTS, Book
-from lending.finance.enums import Part
-from lending.finance.errors import AllocationError
+from lending.finance.book import INDEX, PARTS, Book, Reduce, arrears_tolerance
+from lending.finance.enums import Method, Part, Prepayment
+from lending.finance.errors import AllocationError, TermsError
+from lending.finance.kernel import Period
 from lending.finance.money import ZERO, to_money, to_paisa
-from lending.finance.schedule import Schedule
+from lending.finance.schedule import Instalment, Schedule, booked_rows, periods_of
+from lending.finance.terms import ROUND_RUPEE, LoanTerms
 
 __all__ = [
     "Accrual",
@@ -28,10 +34,12 @@ __all__ = [
     "Order",
     "Part",
     "PayoffQuote",
+    "Reamortisation",
     "Waterfall",
     "allocate",
     "apply_allocation",
     "book_of",
+    "booked_state",
     "overdue",
     "payoff_quote",
     "state_from_schedule",
@@ -89,6 +97,38 @@ class Accrual:
     balance_days: int  # paisa x days
 
 
+# Why the reduce modes are refused rather than quietly treated as next_instalments: a product
+# that promises to reduce the principal must not do something else. Flat and Murabaha profit
+# is fixed at booking (the sale price cannot be re-priced on a lower balance), and an
+# equal-principal loan has no level instalment to keep or lower.
+REDUCE_REFUSED = (
+    "Reducing the principal is offered on reducing (annuity) loans only: flat and Murabaha "
+    "profit is fixed at booking, and equal-principal instalments are not level."
+)
+
+
+@dataclass(frozen=True)
+class Reamortisation:
+    """What a reduce-principal loan re-amortises its schedule with (see lending.finance.book)."""
+
+    mode: Prepayment  # REDUCE_TENOR or REDUCE_INSTALMENT
+    periods: tuple[Period, ...]  # each instalment's accrual period (num, den), as booked
+    level: Decimal  # the booked level instalment
+    rounding: Decimal = ROUND_RUPEE  # the product's instalment rounding unit (1 or 0.01)
+    tolerance_amount: Decimal = ZERO  # the arrears tolerance rule, for re-amortised rows
+    tolerance_pct: Decimal = ZERO
+
+    def __post_init__(self) -> None:
+        if self.mode not in (Prepayment.REDUCE_TENOR, Prepayment.REDUCE_INSTALMENT):
+            raise TermsError({"prepayment": ["must be reduce_tenor or reduce_instalment"]})
+
+    def engine(self) -> Reduce:
+        """The rule in the engine's units."""
+        tolerance = (to_paisa(self.tolerance_amount), self.tolerance_pct)
+        tenor = self.mode is Prepayment.REDUCE_TENOR
+        return Reduce(tenor, self.periods, to_paisa(self.level), to_paisa(self.rounding), tolerance)
+
+
 @dataclass(frozen=True)
 class LoanState:
     """A booked loan as servicing sees it: schedule, payments so far, rate and kind."""
@@ -101,6 +141,15 @@ class LoanState:
     fixed_profit: bool | None = None  # flat or Murabaha (None: as `islamic`)
     rebate_pct: Decimal = Decimal("100")  # of unearned fixed profit, on early settlement
     accrual: Accrual | None = None  # None: no principal was paid inside the current period
+    reduce: Reamortisation | None = None  # None: money ahead pays the next instalments
+
+    def __post_init__(self) -> None:
+        if self.reduce is None:
+            return
+        if self.islamic if self.fixed_profit is None else self.fixed_profit:
+            raise TermsError({"prepayment": [REDUCE_REFUSED]})
+        if len(self.reduce.periods) != len(self.instalments):
+            raise TermsError({"prepayment": ["needs the accrual period of every instalment"]})
 
 
 @dataclass(frozen=True)
@@ -130,6 +179,9 @@ class Allocation:
     unapplied: Decimal  # more than the payoff: a credit, never a negative balance
     closes_loan: bool
     waived_profit: Decimal  # scheduled profit not charged because this payment settles the loan
+    # The loan's state after the payment: paid parts, paid dates, where the period's accrual
+    # stands and (reduce modes) the re-amortised schedule. `apply_allocation` returns it.
+    after: LoanState | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -155,6 +207,7 @@ def book_of(state: LoanState) -> Book:
         fixed=fixed,
         islamic=state.islamic,
         rebate_pct=state.rebate_pct,
+        reduce=None if state.reduce is None else state.reduce.engine(),
     )
     for item in state.instalments:
         owed = [to_paisa(getattr(item, p.value)) for p in PARTS]
@@ -170,13 +223,18 @@ def book_of(state: LoanState) -> Book:
 
 
 def state_of(book: Book, template: LoanState) -> LoanState:
-    """The LoanState of an engine state (the template gives the loan's fixed terms)."""
+    """The LoanState of an engine state (the template, which the book was made of, gives the
+    loan's fixed terms and the instalments the book has not changed)."""
     rows = []
     for i, item in enumerate(template.instalments):
+        if i not in book.touched:
+            rows.append(item)
+            continue
         owed, paid = book.owed[i], book.paid[i]
         values = {p.value: to_money(owed[k]) for k, p in enumerate(PARTS)}
         values.update({f"paid_{p}": to_money(paid[k]) for k, p in enumerate(PARTS)})
         values["late_fee_waived"] = to_money(book.waived[i])
+        values["tolerance"] = to_money(book.tolerance[i])  # re-amortised rows recompute it
         rows.append(replace(item, **values, paid_on=book.paid_on[i]))
     accrual = None
     if book.acc_index is not None:
@@ -207,6 +265,7 @@ def allocate(
         to_money(left),
         closes,
         to_money(_profit_left(book)) if closes else ZERO,
+        state_of(book, state),
     )
 
 
@@ -238,6 +297,8 @@ def payoff_quote(state: LoanState, on: date) -> PayoffQuote:
 
 def apply_allocation(state: LoanState, allocation: Allocation) -> LoanState:
     """Return the state after the allocation's amounts are recorded as paid."""
+    if allocation.after is not None:  # made by `allocate` on this state: exactly its result
+        return allocation.after
     by_n = {line.instalment: line for line in allocation.lines}
     updated = []
     for item in state.instalments:
@@ -260,17 +321,59 @@ def overdue(state: LoanState, on: date) -> tuple[Decimal, int]:
     return to_money(amount), days
 
 
-def state_from_schedule(schedule: Schedule, islamic: bool | None = None) -> LoanState:
-    """Return the unpaid LoanState of a freshly built Schedule."""
+def state_from_schedule(
+    schedule: Schedule,
+    islamic: bool | None = None,
+    prepayment: Prepayment = Prepayment.NEXT_INSTALMENTS,
+) -> LoanState:
+    """Return the unpaid LoanState of a freshly built Schedule; a reduce mode on terms that
+    cannot reduce principal raises TermsError (`REDUCE_REFUSED`)."""
     terms = schedule.terms
-    rows = tuple(
-        InstalmentState(r.n, r.due_date, r.principal, r.profit, r.fee) for r in schedule.instalments
+    state = _state(terms, schedule.instalments, schedule.instalment_amount, prepayment)
+    if islamic is None or islamic == terms.islamic:
+        return state
+    return replace(state, islamic=islamic, fixed_profit=islamic or terms.method is Method.FLAT)
+
+
+def booked_state(
+    terms: LoanTerms,
+    prepayment: Prepayment = Prepayment.NEXT_INSTALMENTS,
+    tolerance: tuple[Decimal, Decimal] = (ZERO, ZERO),
+) -> LoanState:
+    """Return the unpaid LoanState of terms as `build_schedule` would book them (without the
+    APR), each row's arrears tolerance by the rule (amount, percent of its total)."""
+    rows, level = booked_rows(terms)
+    return _state(terms, rows, level, prepayment, tolerance)
+
+
+def _state(
+    terms: LoanTerms,
+    rows: tuple[Instalment, ...],
+    level: Decimal,
+    prepayment: Prepayment,
+    tolerance: tuple[Decimal, Decimal] = (ZERO, ZERO),
+) -> LoanState:
+    amount, pct = tolerance
+    rule = (to_paisa(amount), pct)
+    items = tuple(
+        InstalmentState(
+            r.n,
+            r.due_date,
+            r.principal,
+            r.profit,
+            r.fee,
+            tolerance=to_money(arrears_tolerance(to_paisa(r.total), *rule)) if any(rule) else ZERO,
+        )
+        for r in rows
     )
-    is_islamic = terms.islamic if islamic is None else islamic
+    reduce = None
+    if Prepayment(prepayment) is not Prepayment.NEXT_INSTALMENTS:
+        if terms.method is not Method.REDUCING or terms.islamic:
+            raise TermsError({"prepayment": [REDUCE_REFUSED]})
+        reduce = Reamortisation(
+            Prepayment(prepayment), periods_of(terms), level, terms.rounding, amount, pct
+        )
+    fixed = terms.islamic or terms.method is Method.FLAT
     return LoanState(
-        terms.start,
-        terms.annual_rate,
-        rows,
-        is_islamic,
-        fixed_profit=is_islamic or str(terms.method) == "flat",
+        terms.start, terms.annual_rate, items, terms.islamic, fixed_profit=fixed, reduce=reduce
     )

@@ -20,17 +20,54 @@ what each payment pays.
 `pay` settles the loan when the amount reaches the payoff (more is unapplied: a credit);
 below it, money pays the due instalments oldest first in waterfall order, then the next
 instalments in full, profit included, oldest first, so a borrower who pays ahead is never late.
+
+Reduce-principal loans (`Reduce`: conventional reducing loans whose product says so) pay the
+due instalments the same way; what is beyond them pays any charge on the instalments not yet
+due, then the current period's profit earned to the date, and the rest is principal, put on
+the current instalment: the balance falls by it from that day, and the current and later
+instalments are re-amortised on it at the loan's rate, on the same due dates
+(`schedule.reamortise`): REDUCE_INSTALMENT keeps the count and rounds a new level instalment
+like the booked one, REDUCE_TENOR keeps the booked level and the rows after the balance runs
+out owe 0; the last row takes what is left. The current instalment's profit becomes what it
+earned to the date (paid) plus the rest of its period on the new balance: the product's
+profit for the period (its booked (num, den)) in proportion of the period's actual days still
+to run, so a prepayment on a due date re-prices the next period exactly as booking would, and
+never more than the instalment's profit was. The days already run were accrued actual/365 on
+the daily balance, as every payoff is. No profit is ever paid ahead of being earned, so the
+balance a period earns on is the principal left, and the payoff right after a prepayment is
+that principal; paid parts never exceed the new ones. An instalment's arrears tolerance is
+recomputed on what it asks at its due date.
 """
 
 from bisect import bisect_right
 from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
 
 from lending.finance.enums import Part
-from lending.finance.kernel import days_period, div_half_up, period_profit, rate_units
+from lending.finance.kernel import Period, days_period, div_half_up, period_profit, rate_units
+from lending.finance.money import to_money, to_paisa
+from lending.finance.schedule import reamortise
 
 PARTS = tuple(Part)  # index order in the lists below: late fee, fee, profit, principal
 LATE, FEE, PROFIT, PRINCIPAL = range(4)
 INDEX = {part: k for k, part in enumerate(PARTS)}
+
+
+class Reduce(NamedTuple):
+    """How a reduce-principal loan re-amortises after a prepayment, in the engine's units."""
+
+    tenor: bool  # REDUCE_TENOR: the booked level, fewer instalments; else the same count
+    periods: tuple[Period, ...]  # each instalment's accrual period, as booked
+    level: int  # the booked level instalment, paisa
+    unit: int  # the instalment's rounding unit, paisa (100 or 1)
+    tolerance: tuple[int, Decimal] = (0, Decimal(0))  # arrears tolerance: paisa, percent
+
+
+def arrears_tolerance(asks: int, amount: int, percent: Decimal) -> int:
+    """How short an instalment asking `asks` paisa may be and not be in arrears: the larger of
+    `amount` and `percent` of it, half up (services.booking.tolerance, in paisa)."""
+    return max(amount, to_paisa(to_money(asks) * percent / 100))
 
 
 class Book:
@@ -53,18 +90,23 @@ class Book:
         "profit_after",
         "rate",
         "rebate_pct",
+        "reduce",
         "settled_on",
         "start",
         "tolerance",
+        "touched",
         "waived",
     )
 
-    def __init__(self, *, start: date, annual_rate, fixed: bool, islamic: bool, rebate_pct):
+    def __init__(
+        self, *, start: date, annual_rate, fixed: bool, islamic: bool, rebate_pct, reduce=None
+    ):
         self.start = start
         self.rate = rate_units(annual_rate)
         self.fixed = fixed  # flat or Murabaha: profit fixed at booking
         self.islamic = islamic
         self.rebate_pct = int(rebate_pct * 100)  # hundredths of a percent
+        self.reduce: Reduce | None = reduce  # None: money ahead pays the next instalments
         self.n: list[int] = []
         self.due: list[date] = []
         self.owed: list[
@@ -82,6 +124,7 @@ class Book:
         self.acc_index: int | None = None  # the period whose accrual is tracked
         self.acc_mark: date = start
         self.acc_balance_days = 0
+        self.touched: set[int] = set()  # instalments changed since the book was made
 
     def add(self, n: int, due_date: date, owed: list[int], paid: list[int], tolerance=0):
         """Append an instalment (amounts in paisa, in PARTS order)."""
@@ -127,6 +170,8 @@ class Book:
         ahead of being earned (money the borrower has handed over is not lent any more)."""
         rows = range(index, len(self.n))
         owed = sum(self.owed[i][PRINCIPAL] - self.paid[i][PRINCIPAL] for i in rows)
+        if self.reduce is not None:  # profit is only ever paid as earned: none is ahead
+            return max(owed, 0)
         return max(owed - sum(self.paid[i][PROFIT] for i in rows), 0)
 
     def _fold(self, on: date) -> None:
@@ -220,39 +265,96 @@ class Book:
             self.closed, self.settled_on = True, on
             for i in range(len(self.n)):
                 self.paid_on[i] = self.paid_on[i] or on
+            self.touched.update(range(len(self.n)))
             return lines, amount - payoff, True
         lines: dict[int, list[int]] = {}
-        left = amount
-        for i, k in self._walk(on, parts, per_part):
-            take = min(left, self.owed[i][k] - self.paid[i][k])
+        left = self._take(lines, self._walk(on, parts, per_part), amount)
+        prepaid, current = 0, self.current(on)
+        if left and self.reduce is not None:  # below the payoff: an instalment is current
+            prepaid, left = self._take(lines, self._ahead(current, on), left), 0
+            if prepaid:
+                lines.setdefault(current, [0, 0, 0, 0])[PRINCIPAL] += prepaid
+        for i, row in lines.items():
+            self._apply(i, row, on)
+        if prepaid:
+            self._reamortise(current, on)
+        return lines, left, False
+
+    @staticmethod
+    def _take(lines: dict, walk, left: int) -> int:
+        """Put up to `left` paisa on each (instalment, part, room) in turn; return the rest."""
+        for i, k, room in walk:
+            take = min(left, room)
             if take > 0:
                 lines.setdefault(i, [0, 0, 0, 0])[k] += take
                 left -= take
                 if not left:
                     break
-        for i, row in lines.items():
-            self._apply(i, row, on)
-        return lines, left, False
+        return left
 
     def _walk(self, on: date, parts, per_part: bool):
-        """(instalment, part) in waterfall order: due instalments, then the next ones in full
-        (instalments paid in full are passed over)."""
+        """(instalment, part, unpaid) in waterfall order: due instalments, then the next ones
+        in full unless the loan reduces principal (instalments paid in full passed over)."""
         current = self.current(on)
         split = len(self.n) if current is None else current
         order = [INDEX[p] for p in parts]
         owed, paid = self.owed, self.paid
         open_ = [i for i in range(len(self.n)) if owed[i] != paid[i]]
-        for group in ([i for i in open_ if i < split], [i for i in open_ if i >= split]):
+        groups = [[i for i in open_ if i < split]]
+        if self.reduce is None:
+            groups.append([i for i in open_ if i >= split])
+        for group in groups:
             if per_part:
-                yield from ((i, k) for k in order for i in group)
+                pairs = ((i, k) for k in order for i in group)
             else:
-                yield from ((i, k) for i in group for k in order)
+                pairs = ((i, k) for i in group for k in order)
+            yield from ((i, k, owed[i][k] - paid[i][k]) for i, k in pairs)
+
+    def _ahead(self, current: int, on: date):
+        """Reduce modes, past the due instalments: charges on those not yet due, then the
+        current period's profit earned to `on` (what is left after them is principal)."""
+        owed, paid = self.owed, self.paid
+        for i in range(current, len(self.n)):
+            yield from ((i, k, owed[i][k] - paid[i][k]) for k in (LATE, FEE))
+        yield current, PROFIT, self.earned(current, on, current) - paid[current][PROFIT]
+
+    def _reamortise(self, index: int, on: date) -> None:
+        """Re-amortise instalments `index`.. on the principal left by a prepayment on `on`."""
+        tenor, periods, level, unit, _ = self.reduce
+        owed, paid, rows = self.owed, self.paid, range(index, len(self.n))
+        balance = sum(owed[i][PRINCIPAL] - paid[i][PRINCIPAL] for i in rows)
+        # The rest of the current period: its booked profit rate, for the share of its actual
+        # days still to run, on the new balance; never more than the instalment asked before.
+        opened, due = self.opened(index), self.due[index]
+        length = max((due - opened).days, 1)
+        still = min(max((due - on).days, 0), length)
+        num, den = periods[index]
+        broken = periods[index] if still == length else (num * still, den * length)
+        rest = period_profit(balance, self.rate, broken)
+        rest = min(rest, max(owed[index][PROFIT] - paid[index][PROFIT], 0))
+        kept = level if tenor else None
+        new = reamortise(balance, rest, self.rate, (broken, *periods[index + 1 :]), kept, unit)
+        for k, i in enumerate(rows):
+            self._reset(i, new.principal[k], new.profit[k], on)
+        self.profit_after = self.kept_after = None
+
+    def _reset(self, index: int, principal: int, profit: int, on: date) -> None:
+        """Make an instalment ask `principal` and `profit` beyond what it has been paid."""
+        owed, paid = self.owed[index], self.paid[index]
+        new = [owed[LATE], owed[FEE], paid[PROFIT] + profit, paid[PRINCIPAL] + principal]
+        self.left += sum(new) - sum(owed)
+        self.owed[index] = new
+        self.tolerance[index] = arrears_tolerance(self.unpaid(index), *self.reduce.tolerance)
+        settled = all(paid[k] >= new[k] for k in range(4))
+        self.paid_on[index] = (self.paid_on[index] or on) if settled else None
+        self.touched.add(index)
 
     def _apply(self, index: int, row: list[int], on: date) -> None:
         paid = self.paid[index]
         for k in range(4):
             paid[k] += row[k]
         self.left -= sum(row)
+        self.touched.add(index)
         if self.paid_on[index] is None and all(paid[k] >= self.owed[index][k] for k in range(4)):
             self.paid_on[index] = on
 
@@ -260,6 +362,7 @@ class Book:
         """Charge a late fee on an instalment."""
         self.owed[index][LATE] += amount
         self.left += amount
+        self.touched.add(index)
         self.paid_on[index] = None if amount else self.paid_on[index]
 
     def waive_late_fee(self, index: int, amount: int, on: date) -> int:

@@ -7,9 +7,12 @@ tolerance) at the end of its grace days is charged on the day after them, on wha
 unpaid; one charge per instalment. A reversed payment drops out of the history, so a reversal
 or a payment dated before others (a backdated receipt, a late settlement file) re-allocates
 everything after it and re-derives the fees: a fee whose instalment turns out to have been paid
-in time is simply not in the new result. Nothing here is stored: services compare the result
-with what they stored and append the difference (Fineract's reverse-replay, done as one
-function that tests can run from scratch).
+in time is simply not in the new result. A prepayment on a loan that reduces principal
+re-amortises its schedule inside the engine (`lending.finance.book`), so the state says the
+new amounts, and since every replay starts from the booked schedule, one without that
+prepayment (reversed, or not yet posted) gives the booked amounts back. Nothing here is
+stored: services compare the result with what they stored and append the difference
+(Fineract's reverse-replay, done as one function that tests can run from scratch).
 """
 
 from collections.abc import Iterable, Mapping
@@ -57,7 +60,8 @@ class Txn:
 
 @dataclass(frozen=True)
 class ServicingTerms:
-    """What a loan was booked with: the unpaid schedule (tolerances in it) and its rules."""
+    """What a loan was booked with: the unpaid schedule as booked (tolerances in it, and what
+    re-amortising needs if it reduces principal) and its rules."""
 
     state: LoanState
     late_fee: LateFeeRule = field(default_factory=LateFeeRule)

@@ -16,6 +16,10 @@ Rounding rules (shared with lending.finance.batch through lending.finance.kernel
 - the `fee` column is always 0.00 here: a processing fee is either financed (it is part of
   principal and earns profit) or paid up front at disbursement (a finance charge in the
   APR and in total_payable, never in an instalment). The column is kept for servicing fees.
+- re-amortising (`reamortise`, a reduce-principal prepayment in servicing) follows the
+  reducing rules from a balance on a date: the first instalment's profit is given (the rest
+  of a broken period), a new level is rounded like the booked one, the last row takes what is
+  left; kept at the booked level, the balance runs out early and the rows after owe 0.
 """
 
 from dataclasses import dataclass
@@ -27,6 +31,7 @@ import numpy as np
 from lending.finance.apr import CashFlow, UnitPeriod, apr
 from lending.finance.enums import Frequency, Method
 from lending.finance.kernel import (
+    Period,
     div_half_up,
     flat_markup,
     flat_weight,
@@ -106,6 +111,43 @@ def build_schedule(terms: LoanTerms) -> Schedule:
     plan = make_plan(date_key(terms), terms.tenor)
     rows = compute_rows(terms, plan)
     return _assemble(terms, plan, rows)
+
+
+def periods_of(terms: LoanTerms) -> tuple[Period, ...]:
+    """Return each instalment's accrual period (num, den) of terms, as the rows were priced."""
+    return make_plan(date_key(terms), terms.tenor).periods
+
+
+def booked_rows(terms: LoanTerms) -> tuple[tuple[Instalment, ...], Decimal]:
+    """Return the rows and the level instalment of terms, as `build_schedule` makes them but
+    without its totals and APR (servicing rebuilds a booked schedule with this)."""
+    plan = make_plan(date_key(terms), terms.tenor)
+    rows = compute_rows(terms, plan)
+    first = rows.principal[0] + rows.profit[0]
+    level = first if terms.method is Method.EQUAL_PRINCIPAL else rows.level
+    return _instalments(terms, plan, rows), to_money(level)
+
+
+def reamortise(
+    balance: int, first: int, rate: int, periods: tuple[Period, ...], level: int | None, unit: int
+) -> Rows:
+    """Return the paisa rows repaying `balance` over one instalment per period: the first earns
+    `first` (the rest of a broken period, at most its rate over periods[0]), the others `rate`
+    over their periods. `level` None: a new level instalment at the periods' own rates, rounded
+    up to `unit` like a booked one; else that level, so the balance may run out early (the
+    rows after it owe 0). The last row takes what is left."""
+    if level is None:
+        one = np.array([1], dtype=np.int64)
+        payment = level_payment(one * balance, one * rate, one * len(periods), periods, False)
+        level = int(instalment_from_float(payment, unit)[0])
+    principal, profit, last = [], [], len(periods) - 1
+    for k, period in enumerate(periods):
+        charge = first if k == 0 else period_profit(balance, rate, period)
+        part = balance if k == last else min(max(level - charge, 0), balance)
+        principal.append(part)
+        profit.append(charge)
+        balance -= part
+    return Rows(tuple(principal), tuple(profit), level)
 
 
 def compute_rows(terms: LoanTerms, plan: Plan) -> Rows:

@@ -2,8 +2,10 @@
 
 The record of a loan is its `loan_transactions` (append-only). Everything else the servicing
 tables say about money is the replay's result, written only here:
-- instalments' paid parts, late fee, waiver and paid date (a projection, held equal to the
-  replay every night by `verify`);
+- instalments' paid parts, late fee, waiver and paid date, and for a loan whose product
+  reduces principal on a prepayment also its re-amortised amounts (principal, profit, total,
+  balance after, arrears tolerance): a projection (`projection`), held equal to the replay
+  every night by `verify`;
 - late-fee charges: a charge the replay no longer makes is answered by an appended
   LATE_FEE_REVERSAL, a new one by a LATE_FEE;
 - payment allocations: signed rows appended under the transaction that moved the money, so
@@ -11,7 +13,7 @@ tables say about money is the replay's result, written only here:
 - the loan's credit balance, days past due, bucket and status (settled, or reopened).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -20,11 +22,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from lending.errors import Conflict
-from lending.finance.allocation import InstalmentState, LoanState
-from lending.finance.enums import Method, TxnKind
+from lending.finance.allocation import InstalmentState, LoanState, booked_state
+from lending.finance.enums import Method, Prepayment, TxnKind
 from lending.finance.late_fees import LateFeeRule
 from lending.finance.money import ZERO
-from lending.finance.replay import Replay, ReplayError, ServicingTerms, Txn, replay
+from lending.finance.replay import INPUTS, Replay, ReplayError, ServicingTerms, Txn, replay
+from lending.finance.terms import LoanTerms
 from lending.models import Instalment, Loan, LoanTransaction, Payment, PaymentAllocation
 from lending.models.enums import LoanStatus
 from lending.models.products import ProductVersion
@@ -36,6 +39,7 @@ from lending.services.reference import cached
 PENDING = 2**62  # the id of a transaction replayed before it is written
 PARTS = ("late_fee", "fee", "profit", "principal")
 PAID = ("paid_principal", "paid_profit", "paid_fee", "paid_late_fee", "late_fee_waived")
+AMOUNTS = ("principal", "profit", "fee", "total", "balance_after", "tolerance")
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,10 @@ def load(session: Session, loan: Loan) -> Loaded:
 
 def servicing_terms(session: Session, loan: Loan, instalments) -> ServicingTerms:
     """The terms a loan was booked under: its schedule unpaid, its product version's rules."""
+    rules = rules_of(session, loan)
+    if loan.prepayment != Prepayment.NEXT_INSTALMENTS:
+        return ServicingTerms(rebuilt_state(loan, instalments, rules), rules.late_fee)
+    # The rows' amounts are the booked ones: only a reduce-principal replay changes them.
     rows = tuple(
         InstalmentState(
             n=i.n,
@@ -100,7 +108,41 @@ def servicing_terms(session: Session, loan: Loan, instalments) -> ServicingTerms
         fixed_profit=loan.islamic or loan.method == Method.FLAT,
         rebate_pct=loan.settlement_rebate_pct,
     )
-    return ServicingTerms(state, rules_of(session, loan).late_fee)
+    return ServicingTerms(state, rules.late_fee)
+
+
+def rebuilt_state(loan: Loan, instalments, rules: "Rules") -> LoanState:
+    """A reduce-principal loan's booked schedule, unpaid, priced again from its booked terms.
+
+    Its rows hold the replay's re-amortised amounts, so they cannot be where the replay starts
+    (a reversal of the prepayment must give back the booked schedule). Rather than a second
+    copy of the booked amounts in new columns, the schedule is priced again from what the loan
+    copied at booking (financed amount, rate, tenor, disbursement date, method, frequency, day
+    count; the rounding unit from its product version): the schedule engine is pure and its
+    golden tables hold it to the paisa. The due dates are the rows' (a holiday roll never
+    changes an amount, and a later edition of the holiday calendar must not move a booked
+    date), and the rebuilt level instalment must be the one the loan was booked with.
+    """
+    terms = LoanTerms(
+        principal=loan.principal,  # the financed amount: a financed fee is already in it
+        annual_rate=loan.annual_rate,
+        tenor=loan.instalments_count,
+        start=loan.disbursed_on,
+        method=loan.method,
+        frequency=loan.frequency,
+        day_count=loan.day_count,
+        rounding=rules.rounding,
+        islamic=loan.islamic,
+    )
+    tolerance = (loan.arrears_tolerance_amount, loan.arrears_tolerance_pct)
+    state = booked_state(terms, loan.prepayment, tolerance)
+    if len(state.instalments) != len(instalments) or state.reduce.level != loan.instalment_amount:
+        raise ReplayError(f"loan {loan.id}: its terms do not price the schedule it was booked with")
+    rows = tuple(
+        replace(item, due_date=row.due_date)
+        for item, row in zip(state.instalments, instalments, strict=True)
+    )
+    return replace(state, instalments=rows, rebate_pct=loan.settlement_rebate_pct)
 
 
 @dataclass(frozen=True)
@@ -109,6 +151,7 @@ class Rules:
 
     late_fee: LateFeeRule
     overpayment_tolerance: Decimal
+    rounding: Decimal  # the instalment's rounding unit (a reduce-principal loan re-prices)
 
 
 def rules_of(session: Session, loan: Loan) -> Rules:
@@ -122,7 +165,7 @@ def rules_of(session: Session, loan: Loan) -> Rules:
                 ProductVersion.product_id == product_id, ProductVersion.version == version
             )
         ).one()
-        return Rules(rule_of(v), v.overpayment_tolerance)
+        return Rules(rule_of(v), v.overpayment_tolerance, v.rounding.normalize())
 
     return cached(session, ("servicing_rules", product_id, version), read)
 
@@ -179,32 +222,64 @@ def store(session: Session, loaded: Loaded, result: Replay, cause: Cause) -> lis
     source = cause.txn.id if cause.txn is not None else (written[0].id if written else None)
     _allocations(session, loaded, result, cause, ids, source)
     _loan(session, loaded.loan, result, cause)
+    # The night charges fee days after this date straight from the instalments.
+    loaded.loan.inputs_through = max(
+        (t.value_date for t in (*loaded.transactions, *cause.written) if t.kind in INPUTS),
+        default=loaded.loan.disbursed_on,
+    )
     session.flush()
     return written
 
 
 _PROJECTION = (*PAID, "late_fee", "paid_on")
 _TABLE = Instalment.__table__
-_UPDATE = (  # Core, so that many rows go in one executemany
-    _TABLE.update()
-    .where(_TABLE.c.id == bindparam("row_id"))
-    .values({name: bindparam(name) for name in _PROJECTION})
-)
+
+
+def _update(names: tuple[str, ...]):
+    return (  # Core, so that many rows go in one executemany
+        _TABLE.update()
+        .where(_TABLE.c.id == bindparam("row_id"))
+        .values({name: bindparam(name) for name in names})
+    )
+
+
+_UPDATE = {False: _update(_PROJECTION), True: _update((*_PROJECTION, *AMOUNTS))}
+
+
+def projection(loan: Loan, state: LoanState) -> list[dict]:
+    """Per instalment, what its stored columns must say for this replayed state: paid parts,
+    late fee charged (before the waiver), waiver, paid date; and, when the loan reduces
+    principal, the re-amortised amounts (total and balance after as booking writes them)."""
+    amounts, balance, rows = state.reduce is not None, loan.principal, []
+    for item in state.instalments:
+        values = {name: getattr(item, name) for name in PAID}
+        values["late_fee"] = item.late_fee + item.late_fee_waived
+        values["paid_on"] = item.paid_on
+        if amounts:
+            balance -= item.principal
+            values.update(
+                principal=item.principal,
+                profit=item.profit,
+                fee=item.fee,
+                total=item.principal + item.profit + item.fee,
+                balance_after=balance,
+                tolerance=item.tolerance,
+            )
+        rows.append(values)
+    return rows
 
 
 def _instalments(session: Session, loaded: Loaded, result: Replay) -> None:
     """Rewrite the changed instalment rows, all in one executemany."""
     rows = []
-    for row, item in zip(loaded.instalments, result.state.instalments, strict=True):
-        values = {name: getattr(item, name) for name in PAID}
-        values["late_fee"] = item.late_fee + item.late_fee_waived  # charged, before the waiver
-        values["paid_on"] = item.paid_on
+    wanted = projection(loaded.loan, result.state)
+    for row, values in zip(loaded.instalments, wanted, strict=True):
         if any(getattr(row, name) != value for name, value in values.items()):
             rows.append({"row_id": row.id, **values})
             for name, value in values.items():  # keep the loaded objects true to the row
                 set_committed_value(row, name, value)
     if rows:
-        session.connection().execute(_UPDATE, rows)
+        session.connection().execute(_UPDATE[result.state.reduce is not None], rows)
 
 
 def live_fees(transactions) -> dict[int, LoanTransaction]:
@@ -320,9 +395,7 @@ def _stored_allocations(session: Session, loan_id: int) -> dict[tuple[int, int],
 def _unapplied(session, loaded: Loaded, result: Replay, ids: dict, payments: dict) -> None:
     """Each payment's unapplied part as the replay says (reversed: nothing), in one read."""
     amounts = {payments[ids.get(t, t)]: v for t, v in result.unapplied.items()}
-    rows = session.execute(
-        select(Payment).where(Payment.loan_id == loaded.loan.id)
-    ).scalars()
+    rows = session.execute(select(Payment).where(Payment.loan_id == loaded.loan.id)).scalars()
     for payment in rows:
         value = amounts.get(payment.id, ZERO)
         if payment.unapplied != value:

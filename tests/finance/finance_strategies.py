@@ -5,14 +5,14 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
-from lending.finance.enums import DayCount, Frequency, Method
+from lending.finance.enums import DayCount, Frequency, Method, Prepayment
 from lending.finance.terms import LoanTerms
 
 D = Decimal
 
 
 @st.composite
-def any_terms(draw, methods=tuple(Method)) -> LoanTerms:
+def any_terms(draw, methods=tuple(Method), islamic=st.booleans()) -> LoanTerms:
     """Draw valid terms over every option, first due dates included."""
     start = draw(st.dates(date(2023, 1, 1), date(2027, 12, 31)))
     frequency = draw(st.sampled_from(Frequency))
@@ -31,5 +31,14 @@ def any_terms(draw, methods=tuple(Method)) -> LoanTerms:
         fee_financed=draw(st.booleans()),
         rounding=draw(st.sampled_from([D("1"), D("0.01")])),
         roll_holidays=draw(st.booleans()),
-        islamic=draw(st.booleans()),
+        islamic=draw(islamic),
     )
+
+
+@st.composite
+def any_loan(draw) -> tuple[LoanTerms, Prepayment]:
+    """Draw terms and a prepayment mode they allow (the reduce modes: conventional reducing)."""
+    mode = draw(st.sampled_from(Prepayment))
+    if mode is Prepayment.NEXT_INSTALMENTS:
+        return draw(any_terms()), mode
+    return draw(any_terms(methods=(Method.REDUCING,), islamic=st.just(False))), mode

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from finance_strategies import any_terms
+from finance_strategies import any_loan
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -137,9 +137,10 @@ def test_bad_payments_and_waterfalls_are_refused():
 
 
 @settings(max_examples=150, deadline=None)
-@given(any_terms(), st.integers(-30, 1500), st.integers(0, 3))
-def test_paying_the_payoff_quote_on_its_date_closes_the_loan(terms, day, late):
-    state = state_from_schedule(build_schedule(terms))
+@given(any_loan(), st.integers(-30, 1500), st.integers(0, 3))
+def test_paying_the_payoff_quote_on_its_date_closes_the_loan(loan_terms, day, late):
+    terms, mode = loan_terms
+    state = state_from_schedule(build_schedule(terms), prepayment=mode)
     if late:
         state = with_late_fee(state, 1, str(late * 100))
     on = terms.start + timedelta(days=day)
@@ -155,13 +156,15 @@ def test_paying_the_payoff_quote_on_its_date_closes_the_loan(terms, day, late):
 
 @settings(max_examples=150, deadline=None)
 @given(
-    any_terms(),
+    any_loan(),
     st.lists(st.tuples(st.integers(0, 400), st.integers(0, 5_000_000)), min_size=1, max_size=6),
     st.sampled_from(list(Order)),
     st.permutations(list(Part)),
 )
-def test_every_allocation_sums_to_the_payment(terms, payments, order, parts):
-    state = state_from_schedule(build_schedule(terms))
+def test_every_allocation_sums_to_the_payment(loan_terms, payments, order, parts):
+    terms, mode = loan_terms
+    state = state_from_schedule(build_schedule(terms), prepayment=mode)
+    financed = Decimal(terms.financed_paisa) / 100
     waterfall = Waterfall(tuple(parts), order)
     on = terms.start
     for days, paisa in payments:
@@ -175,6 +178,9 @@ def test_every_allocation_sums_to_the_payment(terms, payments, order, parts):
         for item in state.instalments:  # never more than owed: no negative balance
             assert item.paid_principal <= item.principal
             assert item.paid_profit <= item.profit and item.paid_fee <= item.fee
+            assert item.profit >= 0 and item.principal >= 0
+        # A re-amortised schedule still repays exactly what was financed.
+        assert sum(i.principal for i in state.instalments) == financed
     settle = allocate(state, payoff_quote(state, on).total, on, waterfall)
     assert settle.closes_loan and payoff_quote(apply_allocation(state, settle), on).total == 0
 

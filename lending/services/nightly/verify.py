@@ -4,7 +4,9 @@ Every night it replays, from scratch, each active or recently closed loan that a
 transaction touched since the night before, and a thirtieth of the rest of the book by id (so
 every loan is checked at least once a month), reading them in batches (three queries per
 batch), and compares what the instalments and the loan say with the replay through the date:
-paid parts, late fees and waivers, paid dates, credit balance, days past due, status. It
+paid parts, late fees and waivers, paid dates (and, for a loan that reduces principal on a
+prepayment, the re-amortised principal, profit, fee, total, balance after and tolerance),
+credit balance, days past due, status. It
 writes nothing but an audit event per loan that differs, and reports the count: a difference
 is a bug to investigate, not something to paper over.
 """
@@ -20,11 +22,10 @@ from lending.models import Instalment, Loan, LoanTransaction
 from lending.models.enums import LoanStatus
 from lending.services import audit
 from lending.services.nightly.batches import id_ranges
-from lending.services.replay import Loaded, replay_loaded, servicing_terms
+from lending.services.replay import Loaded, projection, replay_loaded, servicing_terms
 
 BATCH = 1_000
 SLICES = 30  # a thirtieth of the book every night: each loan at least once a month
-FIELDS = ("paid_principal", "paid_profit", "paid_fee", "paid_late_fee", "late_fee_waived")
 SETTLED = (LoanStatus.SETTLED, LoanStatus.CLOSED)
 
 
@@ -84,10 +85,7 @@ def differences(loaded: Loaded, as_of: date) -> list[str]:
     loan = loaded.loan
     result = replay_loaded(loaded, max(as_of, loan.disbursed_on))
     found = []
-    for row, item in zip(loaded.instalments, result.state.instalments, strict=True):
-        want = {name: getattr(item, name) for name in FIELDS}
-        want["late_fee"] = item.late_fee + item.late_fee_waived
-        want["paid_on"] = item.paid_on
+    for row, want in zip(loaded.instalments, projection(loan, result.state), strict=True):
         found += [
             f"instalment {row.n} {name}: stored {getattr(row, name)}, replay {value}"
             for name, value in want.items()
