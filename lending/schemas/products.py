@@ -12,7 +12,7 @@ from lending.schemas.fields import Money
 
 SBP_DBR_CAP = Decimal("40")  # State Bank of Pakistan, BPRD Circular Letter 29 of 2021
 # What the servicing engine implements of Prepayment today; the others are refused until it does.
-OFFERED_PREPAYMENT = (Prepayment.NEXT_INSTALMENTS,)
+OFFERED_PREPAYMENT = tuple(Prepayment)
 
 
 class Percent(fields.Field):
@@ -75,11 +75,8 @@ def _choice(enum) -> fields.String:
 
 
 def offered_prepayment(value: str) -> None:
-    """A known way of applying money paid ahead that servicing implements."""
+    """A known way of applying money paid ahead."""
     validate.OneOf([str(p) for p in Prepayment])(value)
-    if value not in OFFERED_PREPAYMENT:
-        offered = ", ".join(OFFERED_PREPAYMENT)
-        raise ValidationError(f"Not offered yet: only {offered} is available.")
 
 
 class ProductInputSchema(Schema):
@@ -136,6 +133,13 @@ class ProductInputSchema(Schema):
         cap, fixed = data.get("late_fee_cap"), data.get("late_fee_fixed")
         if cap is not None and fixed is not None and cap < fixed:
             errors["late_fee_cap"] = ["Must not be below the fixed late fee."]
+        reduces = data.get("prepayment", Prepayment.NEXT_INSTALMENTS) != Prepayment.NEXT_INSTALMENTS
+        if reduces and (data.get("method") != "reducing" or data.get("islamic")):
+            # Flat and Murabaha profit is fixed at booking, and equal-principal loans have no
+            # level instalment to keep or lower: only a conventional annuity re-amortises.
+            errors["prepayment"] = [
+                "Reducing the principal is for conventional reducing-balance products only."
+            ]
         if errors:
             raise ValidationError(errors)
 

@@ -23,7 +23,7 @@ from lending.web.staff import bp
 
 STAFF = (Role.ADMIN, Role.UNDERWRITER)
 CHECKBOXES = ("islamic", "fee_financed", "roll_holidays", "active")
-# The selects' options; prepayment offers only what servicing implements.
+# The selects' options.
 KINDS = (
     ("method", Method),
     ("frequency", Frequency),

@@ -318,7 +318,7 @@ BAD_SERVICING = [
     ("arrears_tolerance_pct", "100.5", "Must be from 0 to 100"),
     ("settlement_rebate_pct", "80.125", "A percentage with at most two decimals"),
     ("overpayment_tolerance", "lots", "Not a valid amount."),
-    ("prepayment", "reduce_tenor", "Not offered yet: only next_instalments is available."),
+    ("prepayment", "reduce_later", "Must be one of: next_instalments, reduce_tenor,"),
 ]
 
 
@@ -343,20 +343,34 @@ def test_bad_servicing_terms_are_422_beside_the_fields_and_nothing_is_written(
 
 
 @pytest.mark.parametrize(
-    ("value", "message"),
+    ("terms", "value", "status"),
     [
-        ("reduce_instalment", "Not offered yet: only next_instalments is available."),
-        ("anything", "Must be one of: next_instalments, reduce_tenor, reduce_instalment."),
+        ({}, "reduce_instalment", 303),  # conventional reducing: re-amortises
+        ({}, "reduce_tenor", 303),
+        ({"method": "flat"}, "reduce_tenor", 422),  # flat: profit fixed at booking
+        ({"islamic": "y"}, "reduce_instalment", 422),  # Murabaha likewise
+        ({"method": "equal_principal"}, "reduce_tenor", 422),  # no level instalment
+        ({}, "anything", 422),
     ],
 )
-def test_only_the_implemented_prepayment_is_accepted(admin, session, client, value, message):
-    form = product_form(client, "QIST-STD", based_on="1", prepayment=value)
-    response = client.post("/staff/products/QIST-STD", data=form)
-    assert response.status_code == 422
-    assert message in response.get_data(as_text=True)
-    page = client.get("/staff/products/QIST-STD").get_data(as_text=True)
-    assert 'value="reduce_tenor"' not in page  # only what servicing implements is offered
-    assert session.exec(select(Product.version).where(Product.code == "QIST-STD")).one() == 1
+def test_reducing_the_principal_is_for_conventional_reducing_products(
+    admin, session, client, terms, value, status
+):
+    code = "QIST-STD"
+    form = product_form(client, code, based_on="1", prepayment=value, **terms)
+    response = client.post(f"/staff/products/{code}", data=form)
+    assert response.status_code == status, response.get_data(as_text=True)[:500]
+    version = session.exec(select(Product.version).where(Product.code == code)).one()
+    if status == 303:
+        session.expire_all()
+        product = session.exec(select(Product).where(Product.code == code)).one()
+        assert (version, product.prepayment) == (2, value)
+    else:
+        page = response.get_data(as_text=True)
+        assert "for conventional reducing-balance products only" in page or (
+            "Must be one of" in page
+        )
+        assert version == 1
 
 
 def test_underwriter_may_not_change_the_servicing_terms(setup, session, client, auth):
