@@ -358,6 +358,10 @@ class Book:
         if self.paid_on[index] is None and all(paid[k] >= self.owed[index][k] for k in range(4)):
             self.paid_on[index] = on
 
+    def late_fee_charged(self, index: int) -> bool:
+        """Whether the instalment has had its (one) late fee, paid, waived or not."""
+        return bool(self.owed[index][LATE] or self.waived[index] or self.paid[index][LATE])
+
     def charge_late_fee(self, index: int, amount: int) -> None:
         """Charge a late fee on an instalment."""
         self.owed[index][LATE] += amount

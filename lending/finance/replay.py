@@ -35,7 +35,7 @@ from lending.finance.errors import FinanceError
 from lending.finance.late_fees import LateFeeRule, chargeable_from, late_fee
 from lending.finance.money import ZERO, to_money, to_paisa
 
-__all__ = ["FeeCharge", "Replay", "ReplayError", "ServicingTerms", "Txn", "replay"]
+__all__ = ["FeeCharge", "Replay", "ReplayError", "ServicingTerms", "Txn", "replay", "resume"]
 
 INPUTS = frozenset(
     {TxnKind.DISBURSEMENT, TxnKind.PAYMENT, TxnKind.REVERSAL, TxnKind.WAIVER, TxnKind.REFUND}
@@ -104,30 +104,38 @@ def replay(terms: ServicingTerms, transactions: Iterable[Txn], through: date) ->
         key=lambda t: (t.value_date, t.id),
     )
     run = _Run(terms, book_of(terms.state))
-    for txn in events:
-        run.fees_until(txn.value_date, through)
-        run.apply(txn)
-    run.fees_until(through, through)
-    amount, days = run.book.overdue(through)
-    return Replay(
-        through=through,
-        state=state_of(run.book, terms.state),
-        allocations=run.allocations,
-        unapplied=run.unapplied,
-        late_fees=tuple(run.fees),
-        waived=run.waived,
-        credit_balance=to_money(run.credit),
-        settled_on=run.book.settled_on,
-        days_past_due=days,
-        overdue=to_money(amount),
-        reversed=reversed_ids,
+    return run.play(events, through, terms.state, reversed_ids)
+
+
+def resume(
+    terms: ServicingTerms,
+    state: LoanState,
+    credit: Decimal,
+    transactions: Iterable[Txn],
+    since: date,
+    through: date,
+) -> Replay:
+    """Apply new transactions, each dated on or after `since`, to the state a replay left a
+    loan in when its latest transaction was dated `since` (and `credit` its credit balance).
+
+    Equal to the full replay, which would reach that state before the new transactions: fee
+    days up to `since` are decided (charged or not), and every later one is met by the state
+    as it stands. The result's allocations, unapplied parts and late fees are the new ones.
+    """
+    events = sorted(
+        (t for t in transactions if t.kind in INPUTS), key=lambda t: (t.value_date, t.id)
     )
+    if any(t.value_date < since or t.kind is TxnKind.REVERSAL for t in events):
+        raise ReplayError("only payments dated on or after the latest transaction resume")
+    run = _Run(terms, book_of(state), after=since)
+    run.credit = to_paisa(credit)
+    return run.play(events, through, state, frozenset())
 
 
 class _Run:
     """One replay in progress."""
 
-    def __init__(self, terms: ServicingTerms, book: Book):
+    def __init__(self, terms: ServicingTerms, book: Book, after: date | None = None):
         self.terms, self.book = terms, book
         self.allocations: dict[int, tuple[AllocationLine, ...]] = {}
         self.unapplied: dict[int, Decimal] = {}
@@ -135,9 +143,34 @@ class _Run:
         self.fees: list[FeeCharge] = []
         self.credit = 0
         rule = terms.late_fee
-        # Fee days in date order: (the first day an unpaid instalment is charged, index).
+        # Fee days in date order: (the first day an unpaid instalment is charged, index);
+        # resuming, only those after the latest transaction on instalments not yet charged.
         self.pending = sorted(
-            (chargeable_from(rule, due), index) for index, due in enumerate(book.due)
+            (chargeable_from(rule, due), index)
+            for index, due in enumerate(book.due)
+            if after is None
+            or (chargeable_from(rule, due) > after and not book.late_fee_charged(index))
+        )
+
+    def play(self, events, through: date, template: LoanState, reversed_ids) -> Replay:
+        """Apply the events in order, with the fee days before each, and say where it ends."""
+        for txn in events:
+            self.fees_until(txn.value_date, through)
+            self.apply(txn)
+        self.fees_until(through, through)
+        amount, days = self.book.overdue(through)
+        return Replay(
+            through=through,
+            state=state_of(self.book, template),
+            allocations=self.allocations,
+            unapplied=self.unapplied,
+            late_fees=tuple(self.fees),
+            waived=self.waived,
+            credit_balance=to_money(self.credit),
+            settled_on=self.book.settled_on,
+            days_past_due=days,
+            overdue=to_money(amount),
+            reversed=reversed_ids,
         )
 
     def fees_until(self, day: date, through: date) -> None:

@@ -6,8 +6,11 @@ before the existing payment is looked up again and the new one replayed, so two 
 one loan are applied one after the other; and the unique idempotency key and (channel, scope,
 reference) catch a duplicate that slips past, after which the first answer is returned.
 
-Reads, then the replay (pure), then writes: a payment that would be refused (more than settles
-the loan, a refund of more than the credit) is refused before anything is written.
+A payment dated on or after everything stored starts from the stored state (what the last
+replay wrote; the nightly check holds it equal to a full replay); one dated before replays
+the whole history. Reads, then the replay (pure), then writes: a payment that would be
+refused (more than settles the loan, a refund of more than the credit) is refused before
+anything is written.
 """
 
 import hashlib
@@ -27,7 +30,19 @@ from lending.models.enums import COUNTER_CHANNELS, PaymentChannel, PaymentStatus
 from lending.schemas.payments import PaymentResultSchema, ReversalResultSchema
 from lending.services import audit
 from lending.services.loan_book import OPEN_STATUSES, business_day, lock_loan, outstanding
-from lending.services.replay import PENDING, Cause, Loaded, load, replayed, rules_of, store
+from lending.services.replay import (
+    PENDING,
+    Cause,
+    Loaded,
+    can_resume,
+    load,
+    load_stored,
+    may_resume,
+    replayed,
+    resumed,
+    rules_of,
+    store,
+)
 
 CLOCK_SKEW = timedelta(minutes=5)  # a gateway's clock may run a little ahead of ours
 
@@ -113,14 +128,18 @@ def post_payments(
     new = [(k, r) for k, (r, a) in enumerate(zip(requests, answers, strict=True)) if a is None]
     if not new:
         return answers
-    loaded = load(session, loan)
     days = [business_day(r.paid_at, timezone) for _, r in new]
     through = max(business_day(now, timezone), *days)
     pending = [
         Txn(PENDING + j, TxnKind.PAYMENT, day, r.amount)
         for j, ((_, r), day) in enumerate(zip(new, days, strict=True))
     ]
-    result = replayed(loaded, through, *pending)
+    loaded = load_stored(session, loan) if may_resume(loan, min(days)) else None
+    if loaded is not None and can_resume(loaded, min(days)):
+        result = resumed(loaded, through, *pending)  # dated after all stored: resume from it
+    else:  # a backdated payment (or a loan not yet replayed): the whole history again
+        loaded = load(session, loan)
+        result = replayed(loaded, through, *pending)
     _refuse_overpayment(session, loaded, result, [r for _, r in new])
     payments = [
         _new_payment(r, result.unapplied[PENDING + j], scope_of(r.channel, loan), now)

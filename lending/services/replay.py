@@ -22,11 +22,19 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from lending.errors import Conflict
-from lending.finance.allocation import InstalmentState, LoanState, booked_state
+from lending.finance.allocation import Accrual, InstalmentState, LoanState, booked_state
 from lending.finance.enums import Method, Prepayment, TxnKind
-from lending.finance.late_fees import LateFeeRule
+from lending.finance.late_fees import LateFeeRule, chargeable_from
 from lending.finance.money import ZERO
-from lending.finance.replay import INPUTS, Replay, ReplayError, ServicingTerms, Txn, replay
+from lending.finance.replay import (
+    INPUTS,
+    Replay,
+    ReplayError,
+    ServicingTerms,
+    Txn,
+    replay,
+    resume,
+)
 from lending.finance.terms import LoanTerms
 from lending.models import Instalment, Loan, LoanTransaction, Payment, PaymentAllocation
 from lending.models.enums import LoanStatus
@@ -81,6 +89,89 @@ def load(session: Session, loan: Loan) -> Loaded:
         ).all()
     )
     return Loaded(loan, instalments, transactions, servicing_terms(session, loan, instalments))
+
+
+def load_stored(session: Session, loan: Loan) -> Loaded:
+    """Read the loan's instalments only (no transactions): to resume from its stored state."""
+    instalments = tuple(
+        session.exec(
+            select(Instalment)
+            .where(Instalment.loan_id == loan.id)
+            .order_by(Instalment.n)
+            .execution_options(populate_existing=True)
+        ).all()
+    )
+    return Loaded(loan, instalments, (), servicing_terms(session, loan, instalments))
+
+
+def may_resume(loan: Loan, first: date) -> bool:
+    """Whether new payments dated `first` or later may start from the stored state at all:
+    the loan's replay recorded where it left off, no input is dated after them, and the loan
+    does not re-amortise (its rows are not its booked schedule)."""
+    return (
+        loan.inputs_through is not None
+        and first >= loan.inputs_through
+        and loan.prepayment == Prepayment.NEXT_INSTALMENTS
+    )
+
+
+def can_resume(loaded: Loaded, first: date) -> bool:
+    """`may_resume`, and no late fee stored is dated after `first` either (the night charges
+    fee days after the latest input; a payment dated before one must replay it away)."""
+    rule = loaded.terms.late_fee
+    return may_resume(loaded.loan, first) and all(
+        chargeable_from(rule, row.due_date) <= first
+        for row in loaded.instalments
+        if row.late_fee > 0
+    )
+
+
+def stored_state(loaded: Loaded) -> LoanState:
+    """The state the last replay stored: the instalments as they stand, and its accrual."""
+    loan, booked = loaded.loan, loaded.terms.state
+    rows = tuple(
+        InstalmentState(
+            n=i.n,
+            due_date=i.due_date,
+            principal=i.principal,
+            profit=i.profit,
+            fee=i.fee,
+            late_fee=i.late_fee - i.late_fee_waived,
+            paid_principal=i.paid_principal,
+            paid_profit=i.paid_profit,
+            paid_fee=i.paid_fee,
+            paid_late_fee=i.paid_late_fee,
+            tolerance=i.tolerance,
+            late_fee_waived=i.late_fee_waived,
+            paid_on=i.paid_on,
+        )
+        for i in loaded.instalments
+    )
+    accrual = None
+    if loan.accrual_index is not None and loan.accrual_mark is not None:
+        accrual = Accrual(loan.accrual_index, loan.accrual_mark, loan.accrual_balance_days)
+    return replace(
+        booked,
+        instalments=rows,
+        closed=loan.status not in (LoanStatus.ACTIVE, LoanStatus.WRITTEN_OFF),
+        accrual=accrual,
+    )
+
+
+def resumed(loaded: Loaded, through: date, *extra: Txn) -> Replay:
+    """The new transactions applied to the stored state (see `finance.replay.resume`)."""
+    loan = loaded.loan
+    try:
+        return resume(
+            loaded.terms,
+            stored_state(loaded),
+            loan.credit_balance,
+            extra,
+            loan.inputs_through,
+            through,
+        )
+    except ReplayError as exc:
+        raise Conflict(f"This would leave the loan's history inconsistent: {exc}.") from exc
 
 
 def servicing_terms(session: Session, loan: Loan, instalments) -> ServicingTerms:
@@ -404,6 +495,12 @@ def _unapplied(session, loaded: Loaded, result: Replay, ids: dict, payments: dic
 
 def _loan(session: Session, loan: Loan, result: Replay, cause: Cause) -> None:
     loan.credit_balance = result.credit_balance
+    accrual = result.state.accrual  # where the current period's accrual stands, to resume
+    index, mark, days = (
+        (accrual.index, accrual.mark, accrual.balance_days) if accrual else (None, None, 0)
+    )
+    if (loan.accrual_index, loan.accrual_mark, loan.accrual_balance_days) != (index, mark, days):
+        loan.accrual_index, loan.accrual_mark, loan.accrual_balance_days = index, mark, days
     loan.days_past_due = result.days_past_due
     loan.bucket, loan.classification = (
         bucket_of(result.days_past_due),

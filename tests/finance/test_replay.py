@@ -11,11 +11,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from lending.finance.allocation import allocate, payoff_quote, state_from_schedule
 from lending.finance.enums import Method, TxnKind
 from lending.finance.late_fees import LateFeeRule
-from lending.finance.replay import ReplayError, ServicingTerms, Txn, replay
+from lending.finance.replay import ReplayError, ServicingTerms, Txn, replay, resume
 from lending.finance.schedule import build_schedule
 from lending.finance.terms import LoanTerms
 
@@ -178,3 +180,34 @@ def test_the_replay_is_the_same_whatever_order_transactions_were_recorded_in():
     a, b = pay(1, DUE1, "9000"), pay(2, date(2024, 2, 10), "9155")
     first, second = replay(terms(), [a, b], DUE2), replay(terms(), [b, a], DUE2)
     assert first.state == second.state and first.late_fees == second.late_fees
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 40), st.integers(1, 30_000_00)), min_size=2, max_size=12),
+    st.integers(1, 11),
+    st.sampled_from([{}, {"method": Method.FLAT}, {"method": Method.FLAT, "islamic": True}]),
+)
+def test_resuming_from_the_stored_state_equals_the_full_replay(payments, cut, kind):
+    """A payment dated after everything stored, applied to the stored state, gives what the
+    whole history replayed gives: the payment path's shortcut is no second rule."""
+    base = terms(**kind)
+    txns, on = [], START
+    for k, (gap, paisa) in enumerate(payments):
+        on += timedelta(days=gap)
+        txns.append(pay(k + 1, on, str(D(paisa) / 100)))
+    cut = min(cut, len(txns) - 1)
+    head, tail = txns[:cut], txns[cut:]
+    since, through = head[-1].value_date, tail[-1].value_date + timedelta(days=10)
+    stored = replay(base, head, since)
+    assume(stored.settled_on is None)  # a settled loan takes no more payments
+    full = replay(base, txns, through)
+    resumed = resume(base, stored.state, stored.credit_balance, tail, since, through)
+    assert resumed.state.instalments == full.state.instalments
+    assert (resumed.credit_balance, resumed.days_past_due, resumed.settled_on) == (
+        full.credit_balance,
+        full.days_past_due,
+        full.settled_on,
+    )
+    assert {t.id: full.allocations[t.id] for t in tail} == dict(resumed.allocations)
+    assert [f for f in full.late_fees if f.on > since] == list(resumed.late_fees)

@@ -252,3 +252,28 @@ def test_migration_0007_moves_a_serviced_book_and_its_replay_agrees(
         results = list(verify.check(db, loans, date(2027, 1, 5)))
     assert after == before
     assert [d for _, d in results] == [[]]
+
+
+def test_a_receipt_dated_before_a_fee_the_night_charged_replays_it_away(
+    app, session, client, loan_id
+):
+    """The payment path resumes from the stored state only for payments dated after every
+    stored transaction, the night's fee charges included (found by scripts/simulate.py)."""
+    app.extensions["lending.clock"] = lambda: datetime(2026, 12, 20, 7, tzinfo=UTC)
+    assert pay(client, loan_id, "500.00", "part", paid_at="2026-12-20T12:00:00+05:00")
+    night(app, date(2027, 1, 2))  # instalment 1 still short: Rs 500 on 1 January
+    assert first(session, loan_id).late_fee == Decimal("500.00")
+    paid_at = datetime(2026, 12, 27, 10, tzinfo=UTC)  # after the counter payment, before the fee
+    report = import_receipts(
+        session,
+        "loan_id,amount,paid_at,channel,reference\n"
+        f"{loan_id},6490.00,{paid_at.isoformat()},easypaisa,EP-9\n",
+    )
+    assert report.added == 1
+    session.commit()
+    night(app, date(2027, 1, 3))
+    item = first(session, loan_id)
+    assert (item.late_fee, item.paid_late_fee, item.paid_on) == (0, 0, date(2026, 12, 27))
+    assert kinds(session, loan_id)[-1] == "late_fee_reversal"
+    with Session(get_engine(app)) as db:
+        assert [d for _, d in verify.check(db, [db.get(Loan, loan_id)], date(2027, 1, 3))] == [[]]
