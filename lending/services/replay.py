@@ -71,29 +71,21 @@ def to_txn(row: LoanTransaction) -> Txn:
 
 def load(session: Session, loan: Loan) -> Loaded:
     """Read the loan's instalments and transactions and its booked servicing terms."""
-    fresh = {"populate_existing": True}
-    instalments = tuple(
-        session.exec(
-            select(Instalment)
-            .where(Instalment.loan_id == loan.id)
-            .order_by(Instalment.n)
-            .execution_options(**fresh)
-        ).all()
-    )
+    instalments = _instalments_of(session, loan)
     transactions = tuple(
         session.exec(
             select(LoanTransaction)
             .where(LoanTransaction.loan_id == loan.id)
             .order_by(LoanTransaction.id)
-            .execution_options(**fresh)
+            .execution_options(populate_existing=True)
         ).all()
     )
     return Loaded(loan, instalments, transactions, servicing_terms(session, loan, instalments))
 
 
-def load_stored(session: Session, loan: Loan) -> Loaded:
-    """Read the loan's instalments only (no transactions): to resume from its stored state."""
-    instalments = tuple(
+def _instalments_of(session: Session, loan: Loan) -> tuple[Instalment, ...]:
+    """The loan's instalment rows in order, fresh from the database."""
+    return tuple(
         session.exec(
             select(Instalment)
             .where(Instalment.loan_id == loan.id)
@@ -101,6 +93,11 @@ def load_stored(session: Session, loan: Loan) -> Loaded:
             .execution_options(populate_existing=True)
         ).all()
     )
+
+
+def load_stored(session: Session, loan: Loan) -> Loaded:
+    """Read the loan's instalments only (no transactions): to resume from its stored state."""
+    instalments = _instalments_of(session, loan)
     return Loaded(loan, instalments, (), servicing_terms(session, loan, instalments))
 
 
@@ -126,27 +123,33 @@ def can_resume(loaded: Loaded, first: date) -> bool:
     )
 
 
+def _row_state(row: Instalment, *, stored: bool) -> InstalmentState:
+    """An instalment row as the engine reads it: as booked (nothing paid), or as stored."""
+    values = dict(
+        n=row.n,
+        due_date=row.due_date,
+        principal=row.principal,
+        profit=row.profit,
+        fee=row.fee,
+        tolerance=row.tolerance,
+    )
+    if stored:
+        values.update(
+            late_fee=row.late_fee - row.late_fee_waived,
+            paid_principal=row.paid_principal,
+            paid_profit=row.paid_profit,
+            paid_fee=row.paid_fee,
+            paid_late_fee=row.paid_late_fee,
+            late_fee_waived=row.late_fee_waived,
+            paid_on=row.paid_on,
+        )
+    return InstalmentState(**values)
+
+
 def stored_state(loaded: Loaded) -> LoanState:
     """The state the last replay stored: the instalments as they stand, and its accrual."""
     loan, booked = loaded.loan, loaded.terms.state
-    rows = tuple(
-        InstalmentState(
-            n=i.n,
-            due_date=i.due_date,
-            principal=i.principal,
-            profit=i.profit,
-            fee=i.fee,
-            late_fee=i.late_fee - i.late_fee_waived,
-            paid_principal=i.paid_principal,
-            paid_profit=i.paid_profit,
-            paid_fee=i.paid_fee,
-            paid_late_fee=i.paid_late_fee,
-            tolerance=i.tolerance,
-            late_fee_waived=i.late_fee_waived,
-            paid_on=i.paid_on,
-        )
-        for i in loaded.instalments
-    )
+    rows = tuple(_row_state(i, stored=True) for i in loaded.instalments)
     accrual = None
     if loan.accrual_index is not None and loan.accrual_mark is not None:
         accrual = Accrual(loan.accrual_index, loan.accrual_mark, loan.accrual_balance_days)
@@ -180,17 +183,7 @@ def servicing_terms(session: Session, loan: Loan, instalments) -> ServicingTerms
     if loan.prepayment != Prepayment.NEXT_INSTALMENTS:
         return ServicingTerms(rebuilt_state(loan, instalments, rules), rules.late_fee)
     # The rows' amounts are the booked ones: only a reduce-principal replay changes them.
-    rows = tuple(
-        InstalmentState(
-            n=i.n,
-            due_date=i.due_date,
-            principal=i.principal,
-            profit=i.profit,
-            fee=i.fee,
-            tolerance=i.tolerance,
-        )
-        for i in instalments
-    )
+    rows = tuple(_row_state(i, stored=False) for i in instalments)
     state = LoanState(
         start=loan.disbursed_on,
         annual_rate=loan.annual_rate,
