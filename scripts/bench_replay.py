@@ -36,7 +36,7 @@ LOAN = LoanTerms(principal=Decimal("150000"), annual_rate=Decimal("36"), tenor=3
 
 def history(schedule) -> list[Txn]:
     """60 transactions: the disbursement, 54 payments (on time, and every third instalment
-    half late and half later with its fee), 3 reversals, 2 waivers."""
+    half late and half later with its fee), 3 reversals, 2 waivers, and small payments."""
     txns, ident = [Txn(1, TxnKind.DISBURSEMENT, START, LOAN.principal)], 2
     for row in schedule.instalments:
         k = row.n
@@ -71,6 +71,10 @@ def history(schedule) -> list[Txn]:
                 )
             )
             ident += 1
+    while len(txns) < 60:  # and a few small payments after the last instalment
+        last = txns[-1].value_date
+        txns.append(Txn(ident, TxnKind.PAYMENT, last + timedelta(days=1), Decimal("100")))
+        ident += 1
     return txns[:60]
 
 
