@@ -9,7 +9,7 @@ one it migrates that database, which must hold no loans yet (PostgreSQL or SQLit
 
 Booking: N applications over the four weeks before --start (weekly loans in the last week, so
 that nothing falls due before the first simulated day), across the seeded products, through
-`submit_application`, an underwriter's `decide_referral` for referrals and `book_offer`; a
+`submit_application`, an underwriter's `decide_referral` for referrals and `accept_offer`; a
 declined applicant is replaced by another. One transaction per booking day.
 
 Days: for each of M days from --start the pinned clock moves to that day (15:00 Asia/Karachi)
@@ -90,10 +90,10 @@ from lending.services.applications import (  # noqa: E402
     DecisionContext,
     Origin,
     Verdict,
-    book_offer,
     decide_referral,
     submit_application,
 )
+from lending.services.booking import accept_offer
 from lending.services.loan_view import quote_payoff  # noqa: E402
 from lending.services.nightly import verify  # noqa: E402
 from lending.services.nightly.reconcile import end_of_day  # noqa: E402
@@ -312,7 +312,7 @@ def book(world: World, n: int, start: date, rng: random.Random) -> Booked:
                         ),
                         now=now,
                     )
-                loan = book_offer(
+                loan = accept_offer(
                     session=session, application_id=snapshot.id, user_id=agent, now=now, timezone=TZ
                 )
                 booked.loans.append(loan.id)

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from lending.errors import Conflict, InvalidInput
 from lending.finance.schedule import Schedule, build_schedule
-from lending.models import Application, Decision, Loan, Product
+from lending.models import Application, Decision, Product
 from lending.models.enums import ApplicationStatus, DecisionKind
 from lending.models.snapshot import Snapshot
 from lending.schemas.offers import offer_document
@@ -25,7 +25,6 @@ from lending.services.application_rows import (
     insert_application,
     lock_application,
 )
-from lending.services.booking import accept_offer
 from lending.services.bureau import fetch_report
 from lending.services.catalogue import Device, active_product, loan_terms, lookup_device
 from lending.services.products import terms_for_application
@@ -302,17 +301,3 @@ def decide_referral(
     )
     session.flush()
     return application
-
-
-def book_offer(
-    *, session: Session, application_id: int, user_id: int | None, now: datetime, timezone: str
-) -> Loan:
-    """Accept an approved, unexpired offer and book its loan, once: of several acceptances at
-    once one books, the others wait for it (`lock_application`) and are 409."""
-    return accept_offer(
-        session=session,
-        application_id=application_id,
-        user_id=user_id,
-        now=now,
-        timezone=timezone,
-    )

@@ -11,9 +11,9 @@ from lending.models.enums import ApplicationStatus
 from lending.services.applications import (
     DecisionContext,
     Origin,
-    book_offer,
     submit_application,
 )
+from lending.services.booking import accept_offer
 
 # (CNIC, name, born, mobile, income, work, IMEI less its check digit, price, down, tenor, product)
 SAMPLES = [
@@ -101,7 +101,7 @@ def seed_sample_loans(session: Session, shop: Retailer, agent: User, context: De
             origin=Origin(retailer_id=shop.id, user_id=agent.id),
         )
         if application.status == ApplicationStatus.APPROVED:
-            book_offer(
+            accept_offer(
                 session=session,
                 application_id=application.id,
                 user_id=agent.id,

@@ -14,10 +14,10 @@ from lending.schemas.applications import (
 from lending.services.applications import (
     Origin,
     Verdict,
-    book_offer,
     decide_referral,
     submit_application,
 )
+from lending.services.booking import accept_offer
 from lending.web.access import current_actor, owned, role_required
 from lending.web.api import bp
 from lending.web.context import decision_context, json_body, utcnow
@@ -148,7 +148,7 @@ def accept_application(application: Application):
     """
     session = get_session()
     context = decision_context()
-    loan = book_offer(
+    loan = accept_offer(
         session=session,
         application_id=application.id,
         now=context.now,
