@@ -52,6 +52,7 @@ def event_row(
     after: dict | None = None,
     actor_id: int | None = None,
     at: datetime | None = None,
+    detail: dict | None = None,
 ) -> dict:
     """An audit event at `at` as a row for a bulk insert (the nightly steps write thousands);
     `at` should be the caller's clock, the current time is only for callers not passing it."""
@@ -61,7 +62,7 @@ def event_row(
         "object_id": str(object_id),
         "before": None,
         "after": after,
-        "detail": None,
+        "detail": detail,
         "actor_id": actor_id,
         "at": at or utcnow(),
         "ip": "",

@@ -79,7 +79,7 @@ def step_functions(config: NightlyConfig, replay: bool = False) -> dict[str, Cal
         "reminders": lambda e, d, p: reminders.remind(e, d),
         "device_signals": lambda e, d, p: signals.signal(e, d, config.device_webhook_url),
         "close": lambda e, d, p: closing.close_paid(e, d),
-        "verify": lambda e, d, p: verify.verify(e, d, p),
+        "verify": lambda e, d, p: verify.verify(e, d, p, now=config.clock()),
     }
     return {name: steps[name] for name in (REPLAY_STEPS if replay else STEPS)}
 
