@@ -30,19 +30,8 @@ from lending.models.enums import COUNTER_CHANNELS, PaymentChannel, PaymentStatus
 from lending.schemas.payments import PaymentResultSchema, ReversalResultSchema
 from lending.services import audit
 from lending.services.loan_book import OPEN_STATUSES, business_day, lock_loan, outstanding
-from lending.services.replay import (
-    PENDING,
-    Cause,
-    Loaded,
-    can_resume,
-    load,
-    load_stored,
-    may_resume,
-    replayed,
-    resumed,
-    rules_of,
-    store,
-)
+from lending.services.replay import PENDING, Cause, Loaded, load, replayed, rules_of, store
+from lending.services.resume import can_resume, load_stored, may_resume, resumed
 
 CLOCK_SKEW = timedelta(minutes=5)  # a gateway's clock may run a little ahead of ours
 

@@ -22,9 +22,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from lending.errors import Conflict
-from lending.finance.allocation import Accrual, InstalmentState, LoanState, booked_state
+from lending.finance.allocation import InstalmentState, LoanState, booked_state
 from lending.finance.enums import Method, Prepayment, TxnKind
-from lending.finance.late_fees import LateFeeRule, chargeable_from
+from lending.finance.late_fees import LateFeeRule
 from lending.finance.money import ZERO
 from lending.finance.replay import (
     INPUTS,
@@ -33,7 +33,6 @@ from lending.finance.replay import (
     ServicingTerms,
     Txn,
     replay,
-    resume,
 )
 from lending.finance.terms import LoanTerms
 from lending.models import Instalment, Loan, LoanTransaction, Payment, PaymentAllocation
@@ -71,7 +70,7 @@ def to_txn(row: LoanTransaction) -> Txn:
 
 def load(session: Session, loan: Loan) -> Loaded:
     """Read the loan's instalments and transactions and its booked servicing terms."""
-    instalments = _instalments_of(session, loan)
+    instalments = instalments_of(session, loan)
     transactions = tuple(
         session.exec(
             select(LoanTransaction)
@@ -83,7 +82,7 @@ def load(session: Session, loan: Loan) -> Loaded:
     return Loaded(loan, instalments, transactions, servicing_terms(session, loan, instalments))
 
 
-def _instalments_of(session: Session, loan: Loan) -> tuple[Instalment, ...]:
+def instalments_of(session: Session, loan: Loan) -> tuple[Instalment, ...]:
     """The loan's instalment rows in order, fresh from the database."""
     return tuple(
         session.exec(
@@ -95,35 +94,7 @@ def _instalments_of(session: Session, loan: Loan) -> tuple[Instalment, ...]:
     )
 
 
-def load_stored(session: Session, loan: Loan) -> Loaded:
-    """Read the loan's instalments only (no transactions): to resume from its stored state."""
-    instalments = _instalments_of(session, loan)
-    return Loaded(loan, instalments, (), servicing_terms(session, loan, instalments))
-
-
-def may_resume(loan: Loan, first: date) -> bool:
-    """Whether new payments dated `first` or later may start from the stored state at all:
-    the loan's replay recorded where it left off, no input is dated after them, and the loan
-    does not re-amortise (its rows are not its booked schedule)."""
-    return (
-        loan.inputs_through is not None
-        and first >= loan.inputs_through
-        and loan.prepayment == Prepayment.NEXT_INSTALMENTS
-    )
-
-
-def can_resume(loaded: Loaded, first: date) -> bool:
-    """`may_resume`, and no late fee stored is dated after `first` either (the night charges
-    fee days after the latest input; a payment dated before one must replay it away)."""
-    rule = loaded.terms.late_fee
-    return may_resume(loaded.loan, first) and all(
-        chargeable_from(rule, row.due_date) <= first
-        for row in loaded.instalments
-        if row.late_fee > 0
-    )
-
-
-def _row_state(row: Instalment, *, stored: bool) -> InstalmentState:
+def row_state(row: Instalment, *, stored: bool) -> InstalmentState:
     """An instalment row as the engine reads it: as booked (nothing paid), or as stored."""
     values = dict(
         n=row.n,
@@ -146,44 +117,13 @@ def _row_state(row: Instalment, *, stored: bool) -> InstalmentState:
     return InstalmentState(**values)
 
 
-def stored_state(loaded: Loaded) -> LoanState:
-    """The state the last replay stored: the instalments as they stand, and its accrual."""
-    loan, booked = loaded.loan, loaded.terms.state
-    rows = tuple(_row_state(i, stored=True) for i in loaded.instalments)
-    accrual = None
-    if loan.accrual_index is not None and loan.accrual_mark is not None:
-        accrual = Accrual(loan.accrual_index, loan.accrual_mark, loan.accrual_balance_days)
-    return replace(
-        booked,
-        instalments=rows,
-        closed=loan.status not in (LoanStatus.ACTIVE, LoanStatus.WRITTEN_OFF),
-        accrual=accrual,
-    )
-
-
-def resumed(loaded: Loaded, through: date, *extra: Txn) -> Replay:
-    """The new transactions applied to the stored state (see `finance.replay.resume`)."""
-    loan = loaded.loan
-    try:
-        return resume(
-            loaded.terms,
-            stored_state(loaded),
-            loan.credit_balance,
-            extra,
-            loan.inputs_through,
-            through,
-        )
-    except ReplayError as exc:
-        raise Conflict(f"This would leave the loan's history inconsistent: {exc}.") from exc
-
-
 def servicing_terms(session: Session, loan: Loan, instalments) -> ServicingTerms:
     """The terms a loan was booked under: its schedule unpaid, its product version's rules."""
     rules = rules_of(session, loan)
     if loan.prepayment != Prepayment.NEXT_INSTALMENTS:
         return ServicingTerms(rebuilt_state(loan, instalments, rules), rules.late_fee)
     # The rows' amounts are the booked ones: only a reduce-principal replay changes them.
-    rows = tuple(_row_state(i, stored=False) for i in instalments)
+    rows = tuple(row_state(i, stored=False) for i in instalments)
     state = LoanState(
         start=loan.disbursed_on,
         annual_rate=loan.annual_rate,
