@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize
 from sqlalchemy import select, text
@@ -22,7 +21,7 @@ from lending.finance.schedule import build_schedule
 from lending.finance.terms import LoanTerms
 from lending.models import AuditEvent, Instalment, Loan
 from lending.services.nightly import verify
-from tests.services.test_replay_stateful import EXAMPLES, LoanLife
+from tests.services.test_replay_stateful import LoanLife, run_lives
 from tests.web.helpers import AGENT
 from tests.web.servicing import STAFF, book_loan, pay
 
@@ -152,12 +151,4 @@ class ReduceLife(LoanLife):
 def test_random_reduce_principal_lives_keep_the_stored_state_equal_to_the_replay(
     app, setup, client
 ):
-    ReduceLife.app, ReduceLife.client, ReduceLife.engine = app, client, get_engine(app)
-    runner = ReduceLife.TestCase
-    runner.settings = settings(
-        max_examples=EXAMPLES,
-        stateful_step_count=12,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    )
-    runner().runTest()
+    run_lives(ReduceLife, app, client)

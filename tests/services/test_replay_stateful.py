@@ -226,10 +226,10 @@ def _code(session, loan) -> str:
     return session.get(Product, loan.product_id).code
 
 
-@pytest.mark.slow
-def test_random_loan_lives_keep_the_stored_state_equal_to_the_replay(app, setup, client):
-    LoanLife.app, LoanLife.client, LoanLife.engine = app, client, get_engine(app)
-    runner = LoanLife.TestCase
+def run_lives(machine, app, client) -> None:
+    """Run a loan-life state machine against the test app, STATEFUL_EXAMPLES sequences."""
+    machine.app, machine.client, machine.engine = app, client, get_engine(app)
+    runner = machine.TestCase
     runner.settings = settings(
         max_examples=EXAMPLES,
         stateful_step_count=12,
@@ -237,3 +237,8 @@ def test_random_loan_lives_keep_the_stored_state_equal_to_the_replay(app, setup,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
     runner().runTest()
+
+
+@pytest.mark.slow
+def test_random_loan_lives_keep_the_stored_state_equal_to_the_replay(app, setup, client):
+    run_lives(LoanLife, app, client)
