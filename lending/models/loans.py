@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from lending.models.base import created_at, enum_field, money, rate, timestamp
@@ -162,7 +162,11 @@ class LoanTransaction(SQLModel, table=True):
     """
 
     __tablename__ = "loan_transactions"
-    __table_args__ = (CheckConstraint("amount >= 0", name="amount_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+        # The nightly replay check reads what was recorded since the night before.
+        Index("ix_loan_transactions_created_at", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     loan_id: int = Field(foreign_key="loans.id", index=True)

@@ -117,9 +117,12 @@ def row_state(row: Instalment, *, stored: bool) -> InstalmentState:
     return InstalmentState(**values)
 
 
-def servicing_terms(session: Session, loan: Loan, instalments) -> ServicingTerms:
-    """The terms a loan was booked under: its schedule unpaid, its product version's rules."""
-    rules = rules_of(session, loan)
+def servicing_terms(
+    session: Session, loan: Loan, instalments, rules: "Rules | None" = None
+) -> ServicingTerms:
+    """The terms a loan was booked under: its schedule unpaid, its product version's rules
+    (read, unless the caller already holds them)."""
+    rules = rules or rules_of(session, loan)
     if loan.prepayment != Prepayment.NEXT_INSTALMENTS:
         return ServicingTerms(rebuilt_state(loan, instalments, rules), rules.late_fee)
     # The rows' amounts are the booked ones: only a reduce-principal replay changes them.
@@ -189,9 +192,22 @@ def rules_of(session: Session, loan: Loan) -> Rules:
                 ProductVersion.product_id == product_id, ProductVersion.version == version
             )
         ).one()
-        return Rules(rule_of(v), v.overpayment_tolerance, v.rounding.normalize())
+        return rules_from(v)
 
     return cached(session, ("servicing_rules", product_id, version), read)
+
+
+def all_rules(session: Session) -> dict[tuple[int, int], Rules]:
+    """Every product version's servicing rules, by (product id, version): one read for a
+    job that replays many loans (versions never change)."""
+    return {
+        (v.product_id, v.version): rules_from(v) for v in session.exec(select(ProductVersion)).all()
+    }
+
+
+def rules_from(version: ProductVersion) -> Rules:
+    """What servicing reads of a product version."""
+    return Rules(rule_of(version), version.overpayment_tolerance, version.rounding.normalize())
 
 
 def rule_of(product: ProductVersion) -> LateFeeRule:

@@ -220,6 +220,39 @@ def test_the_nightly_check_reports_a_stored_state_that_is_not_the_replay(
     assert "instalment 1 paid_profit: stored 0.00, replay 962.48" in event.detail["differences"]
 
 
+def test_the_nightly_check_in_worker_processes_finds_the_same(
+    app, setup, client, backend, monkeypatch
+):
+    """Several processes claim the check's batches (one loan a batch here) and report and
+    audit exactly what one process would."""
+    if backend != "postgresql":
+        pytest.skip("several workers are for PostgreSQL")
+    ids = [book_loan(client)]
+    for n in (2, 3):
+        ids.append(
+            book_loan(client, applicant__cnic=f.cnic(n), device__imei=f.imei(n, "35332716"))
+        )
+    for k, loan_id in enumerate(ids):
+        pay(client, loan_id, "3000.00", f"k{k}")
+    engine, day = get_engine(app), date(2026, 11, 29)
+    workers = verify.Parallel(2, app.config["DATABASE_URL"])
+    monkeypatch.setattr(verify, "BATCH", 1)
+    assert verify.verify(engine, day, parallel=workers) == {"loans": 3, "mismatches": 0}
+    with engine.begin() as conn:  # a hand edit of the middle loan
+        conn.execute(
+            text("UPDATE instalments SET paid_profit = 0 WHERE loan_id = :id"), {"id": ids[1]}
+        )
+    assert verify.verify(engine, day, parallel=workers) == {"loans": 3, "mismatches": 1}
+    assert verify.verify(engine, day) == {"loans": 3, "mismatches": 1}
+    with Session(engine) as db:
+        flagged = db.execute(
+            select(AuditEvent.object_id).where(AuditEvent.action == "replay.mismatch")
+        ).scalars()
+        assert sorted(flagged) == [str(ids[1])] * 2
+        batches = db.execute(text("SELECT count(*), bool_and(done) FROM job_batches")).one()
+    assert tuple(batches) == (3, True)
+
+
 def test_migration_0007_moves_a_serviced_book_and_its_replay_agrees(
     app, session, client, loan_id, database_url
 ):

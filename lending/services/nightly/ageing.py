@@ -14,9 +14,9 @@ from sqlalchemy import Date, delete, func, insert, literal, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from lending.models import Instalment, JobBatch, Loan, LoanSnapshot
+from lending.models import Instalment, Loan, LoanSnapshot
 from lending.models.enums import LoanStatus
-from lending.services.nightly.batches import key_ranges
+from lending.services.nightly.batches import key_ranges, run_parallel
 from lending.services.nightly.sqlx import BUCKETS, CLASSES, banded, days_between, in_arrears
 
 # Large ranges: the work is all in the database, and fewer statements come nearer the floor.
@@ -124,52 +124,31 @@ def age_parallel(
     engine: Engine, as_of: date, database_url: str, workers: int, snapshots: bool = True
 ) -> dict:
     """Age with several processes that claim key ranges with FOR UPDATE SKIP LOCKED."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     batches = list(key_ranges(engine, ACTIVE, batch=PARALLEL_BATCH))
-    with Session(engine) as session, session.begin():
-        session.execute(delete(JobBatch).where(JobBatch.job == "ageing", JobBatch.as_of == as_of))
-        session.add_all(JobBatch(job="ageing", as_of=as_of, lo=b.lo, hi=b.hi) for b in batches)
     month_end = snapshots and is_month_end(as_of)
-    context = multiprocessing.get_context("spawn")
-    try:
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            futures = [
-                pool.submit(age_worker, database_url, as_of, month_end) for _ in range(workers)
-            ]
-            done = [future.result() for future in futures]
-    except Exception as exc:  # a worker's error, or a worker killed (BrokenProcessPool)
-        raise RuntimeError(f"an ageing worker failed ({exc}); run the night again") from exc
+    done = run_parallel(
+        engine,
+        "ageing",
+        as_of,
+        batches,
+        age_batch,
+        as_of,
+        month_end,
+        workers=workers,
+        database_url=database_url,
+    )
     return {
         "loans": sum(b.loans for b in batches),
-        "changed": sum(d["changed"] for d in done),
+        "changed": done.get("changed", 0),
         "overdue": overdue(engine),
-        "snapshots": sum(d["snapshots"] for d in done),
+        "snapshots": done.get("snapshots", 0),
         "workers": workers,
     }
 
 
-def age_worker(database_url: str, as_of: date, month_end: bool) -> dict:
-    """Claim unaged batches until none is left; each batch commits with its `done` mark."""
-    from lending.db import make_engine
-
-    engine = make_engine(database_url)
-    counts = {"changed": 0, "snapshots": 0}
-    while True:
-        with Session(engine) as session, session.begin():
-            batch = session.execute(
-                select(JobBatch)
-                .where(JobBatch.job == "ageing", JobBatch.as_of == as_of, ~JobBatch.done)
-                .order_by(JobBatch.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            ).scalar_one_or_none()
-            if batch is None:
-                break
-            counts["changed"] += age_range(session, as_of, batch.lo, batch.hi)
-            if month_end:
-                counts["snapshots"] += snapshot_range(session, as_of, batch.lo, batch.hi)
-            batch.done = True
-    engine.dispose()
-    return counts
+def age_batch(session: Session, lo: int, hi: int, as_of: date, month_end: bool) -> dict:
+    """Age one claimed key range (and snapshot it on a month end)."""
+    return {
+        "changed": age_range(session, as_of, lo, hi),
+        "snapshots": snapshot_range(session, as_of, lo, hi) if month_end else 0,
+    }

@@ -1,13 +1,16 @@
-"""Stream loan ids in key order, a batch at a time, so memory stays flat at any book size."""
+"""Stream loan ids in key order, a batch at a time, so memory stays flat at any book size; and
+run a step's batches in several processes that claim them from the database."""
 
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from lending.models import Loan
+from lending.models import JobBatch, Loan
 
 BATCH = 10_000
 
@@ -42,3 +45,58 @@ def id_ranges(engine: Engine, where, batch: int = BATCH) -> Iterator[tuple[int, 
     """Yield (first id, last id) of consecutive batches of loans matching `where`."""
     for lo, hi, _loans in key_ranges(engine, where, batch):
         yield lo, hi
+
+
+# A batch's work: (session, lo, hi, *args) -> counts; module-level, so a process can run it.
+Work = Callable[..., dict]
+
+
+def run_parallel(
+    engine: Engine, job: str, as_of: date, ranges: Iterable[KeyRange], work: Work, *args, **pool
+) -> dict:
+    """Run `work` over the ranges in `pool["workers"]` processes on `pool["database_url"]`
+    (PostgreSQL): the ranges are written as the job's batches, and each process claims them
+    with FOR UPDATE SKIP LOCKED, committing each batch with its `done` mark. The summed counts.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers, url = pool["workers"], pool["database_url"]
+    with Session(engine) as session, session.begin():
+        session.execute(delete(JobBatch).where(JobBatch.job == job, JobBatch.as_of == as_of))
+        session.add_all(JobBatch(job=job, as_of=as_of, lo=r.lo, hi=r.hi) for r in ranges)
+    context = multiprocessing.get_context("spawn")
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context) as executor:
+            futures = [
+                executor.submit(claim_batches, url, job, as_of, work, args) for _ in range(workers)
+            ]
+            done = [future.result() for future in futures]
+    except Exception as exc:  # a worker's error, or a worker killed (BrokenProcessPool)
+        raise RuntimeError(f"a {job} worker failed ({exc}); run the night again") from exc
+    return dict(sum((Counter(d) for d in done), Counter()))
+
+
+def claim_batches(database_url: str, job: str, as_of: date, work: Work, args: tuple) -> dict:
+    """In a worker process: claim the job's undone batches until none is left."""
+    from lending.db import make_engine
+
+    engine = make_engine(database_url)
+    counts: Counter = Counter()
+    try:
+        while True:
+            with Session(engine) as session, session.begin():
+                batch = session.execute(
+                    select(JobBatch)
+                    .where(JobBatch.job == job, JobBatch.as_of == as_of, ~JobBatch.done)
+                    .order_by(JobBatch.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                ).scalar_one_or_none()
+                if batch is None:
+                    break
+                counts.update(work(session, batch.lo, batch.hi, *args))
+                batch.done = True
+    finally:
+        engine.dispose()
+    return dict(counts)

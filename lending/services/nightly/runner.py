@@ -51,7 +51,7 @@ class NightlyConfig:
 
     timezone: str = "Asia/Karachi"
     device_webhook_url: str = ""
-    workers: int = 1  # ageing processes; more than one on PostgreSQL only
+    workers: int = 1  # ageing and replay-check processes; more than one on PostgreSQL only
     database_url: str = ""
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # the job's clock
 
@@ -79,7 +79,13 @@ def step_functions(config: NightlyConfig, replay: bool = False) -> dict[str, Cal
         "reminders": lambda e, d, p: reminders.remind(e, d),
         "device_signals": lambda e, d, p: signals.signal(e, d, config.device_webhook_url),
         "close": lambda e, d, p: closing.close_paid(e, d),
-        "verify": lambda e, d, p: verify.verify(e, d, p, now=config.clock()),
+        "verify": lambda e, d, p: verify.verify(
+            e,
+            d,
+            p,
+            now=config.clock(),
+            parallel=verify.Parallel(config.workers, config.database_url),
+        ),
     }
     return {name: steps[name] for name in (REPLAY_STEPS if replay else STEPS)}
 
