@@ -24,18 +24,25 @@ PAID_OFF = (LoanStatus.SETTLED, LoanStatus.CLOSED)
 def signal(engine: Engine, as_of: date, device_url: str) -> dict:
     """Queue lock, unlock and release signals for `as_of`."""
     counts = {str(s): 0 for s in DeviceSignal}
-    threshold = select(ProductVersion.lock_after_dpd).where(booked_version()).scalar_subquery()
-    active = Loan.status == LoanStatus.ACTIVE
-    wants_signal = (
-        (active & ~Loan.device_locked & (Loan.days_past_due >= threshold))
-        | (active & Loan.device_locked & (Loan.days_past_due == 0))
-        | (Loan.status.in_(PAID_OFF) & ~Loan.device_released)
-    )
-    for lo, hi in id_ranges(engine, wants_signal):
+    for lo, hi in id_ranges(engine, wants_signal()):
         with Session(engine) as session, session.begin():
             for kind in signal_range(session, as_of, device_url, lo, hi):
                 counts[str(kind)] += 1
     return counts
+
+
+def wants_signal(threshold=None):
+    """The loans whose device state must change: overdue past the threshold (the booked
+    version's, or `threshold` where the query joins it) and not locked, locked and cured, or
+    paid off and not released."""
+    if threshold is None:
+        threshold = select(ProductVersion.lock_after_dpd).where(booked_version()).scalar_subquery()
+    active = Loan.status == LoanStatus.ACTIVE
+    return (
+        (active & ~Loan.device_locked & (Loan.days_past_due >= threshold))
+        | (active & Loan.device_locked & (Loan.days_past_due == 0))
+        | (Loan.status.in_(PAID_OFF) & ~Loan.device_released)
+    )
 
 
 def signal_range(session: Session, as_of: date, url: str, lo: int, hi: int) -> list:
@@ -51,7 +58,8 @@ def signal_range(session: Session, as_of: date, url: str, lo: int, hi: int) -> l
             ProductVersion.lock_after_dpd,
         )
         .join(ProductVersion, booked_version())
-        .where(Loan.id >= lo, Loan.id <= hi)
+        # Only the loans that want a signal: a range of them can span most of the book.
+        .where(Loan.id >= lo, Loan.id <= hi, wants_signal(ProductVersion.lock_after_dpd))
         .with_for_update(of=Loan)
     ).all()
     planned = [(row, kind) for row in rows if (kind := decide_signal(row, row.lock_after_dpd))]
