@@ -198,6 +198,11 @@ class PayoffQuote:
     lines: tuple[AllocationLine, ...] = field(default=())
 
 
+# The attribute names of the parts in PARTS order (read per instalment: no enum look-ups).
+_OWED = tuple(p.value for p in PARTS)
+_PAID = tuple(f"paid_{p.value}" for p in PARTS)
+
+
 def book_of(state: LoanState) -> Book:
     """The engine's paisa state of a LoanState."""
     fixed = state.islamic if state.fixed_profit is None else state.fixed_profit
@@ -210,8 +215,8 @@ def book_of(state: LoanState) -> Book:
         reduce=None if state.reduce is None else state.reduce.engine(),
     )
     for item in state.instalments:
-        owed = [to_paisa(getattr(item, p.value)) for p in PARTS]
-        paid = [to_paisa(getattr(item, f"paid_{p}")) for p in PARTS]
+        owed = [to_paisa(getattr(item, name)) for name in _OWED]
+        paid = [to_paisa(getattr(item, name)) for name in _PAID]
         book.add(item.n, item.due_date, owed, paid, to_paisa(item.tolerance))
         book.waived[-1] = to_paisa(item.late_fee_waived)
         book.paid_on[-1] = item.paid_on
@@ -231,8 +236,8 @@ def state_of(book: Book, template: LoanState) -> LoanState:
             rows.append(item)
             continue
         owed, paid = book.owed[i], book.paid[i]
-        values = {p.value: to_money(owed[k]) for k, p in enumerate(PARTS)}
-        values.update({f"paid_{p}": to_money(paid[k]) for k, p in enumerate(PARTS)})
+        values = {name: to_money(owed[k]) for k, name in enumerate(_OWED)}
+        values.update({name: to_money(paid[k]) for k, name in enumerate(_PAID)})
         values["late_fee_waived"] = to_money(book.waived[i])
         values["tolerance"] = to_money(book.tolerance[i])  # re-amortised rows recompute it
         rows.append(replace(item, **values, paid_on=book.paid_on[i]))
@@ -244,7 +249,7 @@ def state_of(book: Book, template: LoanState) -> LoanState:
 
 def line_of(n: int, row: list[int]) -> AllocationLine:
     """An AllocationLine from a paisa row in PARTS order."""
-    return AllocationLine(n, **{p.value: to_money(row[k]) for k, p in enumerate(PARTS)})
+    return AllocationLine(n, **{name: to_money(row[k]) for k, name in enumerate(_OWED)})
 
 
 def allocate(
