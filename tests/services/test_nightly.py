@@ -171,10 +171,34 @@ def test_a_late_fee_owed_on_an_instalment_keeps_the_loan_open(app, session):
     f.InstalmentFactory(loan_id=waived.id, n=1, late_fee=Decimal("500.00"),
                         late_fee_waived=Decimal("300.00"), paid_late_fee=Decimal("200.00"),
                         **paid)
-    assert close_paid(get_engine(app), date(2026, 3, 10)) == {"closed": 1}
+    assert close_paid(get_engine(app), date(2026, 3, 31)) == {"closed": 1}  # a month end
     session.expire_all()
     assert session.get(Loan, owing.id).status == LoanStatus.ACTIVE
     assert session.get(Loan, waived.id).status == LoanStatus.CLOSED
+
+
+def test_closing_looks_at_touched_loans_nightly_and_the_whole_book_at_month_end(app, session):
+    from lending.models import LoanTransaction
+    from lending.models.enums import TxnKind
+    from lending.services.nightly.closing import close_paid
+
+    paid = {"paid_principal": Decimal("3000.00"), "paid_profit": Decimal("1145.00")}
+    touched, untouched = f.LoanFactory(), f.LoanFactory()
+    for loan in (touched, untouched):
+        f.InstalmentFactory(loan_id=loan.id, n=1, **paid)
+    session.add(LoanTransaction(  # recorded the day before the night
+        loan_id=touched.id, kind=TxnKind.PAYMENT, value_date=date(2026, 3, 9),
+        amount=Decimal("4145.00"), created_at=datetime(2026, 3, 9, 10, tzinfo=UTC)))
+    session.commit()
+    engine = get_engine(app)
+    assert close_paid(engine, date(2026, 3, 10)) == {"closed": 1}
+    assert close_paid(engine, date(2026, 3, 11)) == {"closed": 0}  # touched two nights ago
+    session.expire_all()
+    assert session.get(Loan, touched.id).status == LoanStatus.CLOSED
+    assert session.get(Loan, untouched.id).status == LoanStatus.ACTIVE
+    assert close_paid(engine, date(2026, 3, 31)) == {"closed": 1}
+    session.expire_all()
+    assert session.get(Loan, untouched.id).status == LoanStatus.CLOSED
 
 
 def test_each_step_is_a_job_run_and_missed_dates_are_caught_up_in_order(app, session, loans):

@@ -1,12 +1,15 @@
 """SQL pieces that differ between SQLite and PostgreSQL, and the DPD-to-bucket rules."""
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Integer, case, cast, func, literal
+from sqlalchemy import Integer, Select, case, cast, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from lending.models import Instalment
-from lending.models.enums import Bucket, Classification
+from lending.finance.replay import INPUTS
+from lending.models import Instalment, LoanTransaction
+from lending.models.enums import Bucket, Classification, TxnKind
+
+INPUT_KINDS = [str(k) for k in INPUTS if k is not TxnKind.DISBURSEMENT]
 
 # (lowest DPD, bucket) and (lowest DPD, class), highest first: the one table both SQL and
 # Python read, so the nightly UPDATE and the pages never disagree.
@@ -68,3 +71,13 @@ def in_arrears(i=Instalment) -> ColumnElement:
 def late_fee_owing(i=Instalment) -> ColumnElement:
     """An instalment whose late fee is neither paid nor waived in full."""
     return i.paid_late_fee + i.late_fee_waived < i.late_fee
+
+
+def touched(as_of: date) -> Select:
+    """The ids of the loans that an input (payment, reversal, waiver, refund) was recorded on
+    since the night before `as_of`: the only way a loan's paid state changes (the night's own
+    fee charges follow the replay's rule set-based). Read through the index on created_at."""
+    since = datetime.combine(as_of - timedelta(days=1), time(), tzinfo=UTC)
+    return select(LoanTransaction.loan_id).where(
+        LoanTransaction.created_at >= since, LoanTransaction.kind.in_(INPUT_KINDS)
+    )

@@ -12,18 +12,18 @@ over.
 """
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from typing import NamedTuple
 
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from lending.finance.replay import INPUTS
 from lending.models import Instalment, Loan, LoanTransaction
-from lending.models.enums import LoanStatus, TxnKind
+from lending.models.enums import LoanStatus
 from lending.services import audit
 from lending.services.nightly.batches import KeyRange, run_parallel
+from lending.services.nightly.sqlx import touched
 from lending.services.replay import (
     Loaded,
     all_rules,
@@ -35,7 +35,6 @@ from lending.services.replay import (
 BATCH = 1_000
 SLICES = 30  # a thirtieth of the book every night: each loan at least once a month
 SETTLED = (LoanStatus.SETTLED, LoanStatus.CLOSED)
-INPUT_KINDS = [str(k) for k in INPUTS if k is not TxnKind.DISBURSEMENT]
 
 
 class Parallel(NamedTuple):
@@ -79,15 +78,12 @@ def verify(
 def wanted(as_of: date, lo: int | None = None, hi: int | None = None):
     """The loans to check for `as_of` (of a key range, if given): active or settled, and
     touched by an input since the night before or in tonight's thirtieth of the book."""
-    since = datetime.combine(as_of - timedelta(days=1), time(), tzinfo=UTC)
-    # Touched: a payment, reversal, waiver or refund recorded (the night's own fee charges
-    # follow the replay's rule set-based, and the rotating slice checks them too).
-    touched = select(LoanTransaction.loan_id).where(
-        LoanTransaction.created_at >= since, LoanTransaction.kind.in_(INPUT_KINDS)
-    )
+    # Touched: by an input since the night before (the night's own fee charges follow the
+    # replay's rule set-based, and the rotating slice checks them too).
+    recent = touched(as_of)
     if lo is not None:
-        touched = touched.where(LoanTransaction.loan_id.between(lo, hi))
-    due = or_(Loan.id.in_(touched), Loan.id % SLICES == as_of.toordinal() % SLICES)
+        recent = recent.where(LoanTransaction.loan_id.between(lo, hi))
+    due = or_(Loan.id.in_(recent), Loan.id % SLICES == as_of.toordinal() % SLICES)
     return Loan.status.in_([LoanStatus.ACTIVE, *SETTLED]) & due
 
 
