@@ -676,7 +676,8 @@ def night(world: World, day: date, tally: Tally) -> None:
         for step, counts in result.items():
             if isinstance(counts, dict):
                 for name, value in counts.items():
-                    tally.nights[f"{step}.{name}"] += value
+                    if isinstance(value, int):  # not the check's `through` time
+                        tally.nights[f"{step}.{name}"] += value
     tally.seconds["nights"] += time.perf_counter() - started
 
 

@@ -24,8 +24,17 @@ def register_commands(group: click.Group, app_free_only: bool = False) -> None:
 
     db_group.add_command(db_backup)
     db_group.add_command(db_restore)
-    for command in (db_group, seed, users_group, tokens_group, devices_group, nightly,
-                    outbox_group, payments_group, scheduler):
+    for command in (
+        db_group,
+        seed,
+        users_group,
+        tokens_group,
+        devices_group,
+        nightly,
+        outbox_group,
+        payments_group,
+        scheduler,
+    ):
         group.add_command(command)
 
 

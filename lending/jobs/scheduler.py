@@ -1,4 +1,5 @@
-"""`lending scheduler`: APScheduler runs the night at 01:00 Asia/Karachi and the outbox often.
+"""`lending scheduler`: APScheduler runs the night at 01:00 Asia/Karachi, and the outbox and
+the replay check of the loans touched since the last one every few minutes.
 
 Started only by this command, never at import or inside web workers. Jobs are persisted in the
 database (table apscheduler_jobs, made by a migration) and coalesce missed runs; the nightly run
@@ -86,6 +87,12 @@ def build_scheduler(engine: Engine, timezone: str, outbox_minutes: int, blocking
         id="outbox",
         replace_existing=True,
     )
+    scheduler.add_job(
+        "lending.jobs.scheduler:replay_check_job",
+        IntervalTrigger(minutes=outbox_minutes),
+        id="replay_check",
+        replace_existing=True,
+    )
     return scheduler
 
 
@@ -126,16 +133,31 @@ def outbox_job() -> None:
         )
 
 
+def replay_check_job() -> None:
+    """Replay the loans touched by an input since the last check (`verify.during_the_day`)."""
+    from lending import create_app
+    from lending.jobs.nightly import nightly_config
+    from lending.services.nightly.runner import replay_check
+
+    app = create_app()
+    with app.app_context():
+        try:
+            replay_check(get_engine(app), nightly_config(app.extensions["lending.settings"]))
+        finally:
+            get_engine(app).dispose()
+
+
 @click.command("scheduler")
 @click.option("--outbox-minutes", default=5, show_default=True)
 @with_appcontext
 def scheduler(outbox_minutes: int) -> None:
-    """Run the scheduler process: the night at 01:00 and the outbox every few minutes."""
+    """Run the scheduler process: the night at 01:00; the outbox and the replay check of the
+    loans payments touched every few minutes."""
     engine = get_engine()
     settings = current_app.extensions["lending.settings"]
     with scheduler_lock(engine):
         click.echo(
-            f"scheduler running (nightly 01:00 {settings.timezone}, outbox every "
-            f"{outbox_minutes} min)"
+            f"scheduler running (nightly 01:00 {settings.timezone}, outbox and replay check "
+            f"every {outbox_minutes} min)"
         )
         build_scheduler(engine, settings.timezone, outbox_minutes).start()

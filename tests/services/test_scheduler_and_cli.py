@@ -99,10 +99,11 @@ def test_scheduler_persists_its_jobs_in_the_database(app, session):
     scheduler.start(paused=True)
     try:
         jobs = {job.id: job for job in scheduler.get_jobs()}
-        assert set(jobs) == {"nightly", "outbox"}
+        assert set(jobs) == {"nightly", "outbox", "replay_check"}
         assert jobs["nightly"].trigger.fields[5].expressions[0].first == 1  # hour 01
+        assert jobs["replay_check"].trigger.interval == timedelta(minutes=5)
         rows = session.exec(text("SELECT id FROM apscheduler_jobs ORDER BY id")).all()
-        assert [r[0] for r in rows] == ["nightly", "outbox"]
+        assert [r[0] for r in rows] == ["nightly", "outbox", "replay_check"]
     finally:
         scheduler.shutdown()
 

@@ -4,6 +4,7 @@ The loan: 38,499.00 over 6 months on QIST-STD (36%, Rs 500 late fee after 3 grac
 booked 2026-11-28 (12:00 Karachi); instalment 1 is 6,990.00, due 2026-12-28.
 """
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ from lending.db import get_engine
 from lending.models import (
     AuditEvent,
     Instalment,
+    JobRun,
     Loan,
     LoanTransaction,
     OutboxMessage,
@@ -251,6 +253,52 @@ def test_the_nightly_check_in_worker_processes_finds_the_same(
         assert sorted(flagged) == [str(ids[1])] * 2
         batches = db.execute(text("SELECT count(*), bool_and(done) FROM job_batches")).one()
     assert tuple(batches) == (3, True)
+
+
+def test_the_day_check_reports_a_difference_within_minutes_and_the_night_reads_on_from_it(
+    app, session, client, loan_id
+):
+    """The scheduler's replay check replays the loans touched since the last check (a minute
+    of overlap); the night then reads from where the day's check left off."""
+    from lending.services.nightly.runner import replay_check
+
+    engine = get_engine(app)
+    pay(client, loan_id, "3000.00", "k1")  # recorded at NOW, 2026-11-28 12:00 Karachi
+    clock = {"now": NOW + timedelta(minutes=5)}
+    config = replace(CONFIG, clock=lambda: clock["now"])
+    assert replay_check(engine, config) == {
+        "loans": 1, "mismatches": 0, "through": clock["now"].isoformat()
+    }
+    clock["now"] += timedelta(minutes=5)  # nothing new since: nothing to replay
+    assert replay_check(engine, config)["loans"] == 0
+    with engine.begin() as conn:  # a hand edit that every CHECK allows, then a new input
+        conn.execute(
+            text("UPDATE instalments SET paid_profit = 0 WHERE loan_id = :id"), {"id": loan_id}
+        )
+    app.extensions["lending.clock"] = lambda: NOW + timedelta(minutes=12)
+    pay(client, loan_id, "10.00", "k2")
+    clock["now"] = NOW + timedelta(minutes=15)
+    assert replay_check(engine, config)["mismatches"] == 1
+    with Session(engine) as db:
+        runs = db.execute(
+            select(JobRun.job, JobRun.status).where(JobRun.job == "replay_check")
+        ).all()
+        assert [tuple(r) for r in runs] == [("replay_check", "succeeded")] * 3
+        event = db.execute(
+            select(AuditEvent).where(AuditEvent.action == "replay.mismatch")
+        ).scalar_one()
+    assert event.object_id == str(loan_id)
+    # The night reads inputs from a minute before the day's last check: none since, and the
+    # loan is not in that night's thirtieth of the book.
+    day = next(
+        date(2026, 11, 28) + timedelta(days=k)
+        for k in range(1, 31)
+        if loan_id % 30 != (date(2026, 11, 28) + timedelta(days=k)).toordinal() % 30
+    )
+    night_clock = replace(CONFIG, clock=lambda: NOW + timedelta(minutes=20))
+    [result] = run_nightly(engine, day, night_clock)
+    assert (result["verify"]["loans"], result["verify"]["mismatches"]) == (0, 0)
+    assert result["verify"]["through"] == (NOW + timedelta(minutes=20)).isoformat()
 
 
 def test_migration_0007_moves_a_serviced_book_and_its_replay_agrees(

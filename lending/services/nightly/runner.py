@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.engine import Engine
@@ -79,12 +80,8 @@ def step_functions(config: NightlyConfig, replay: bool = False) -> dict[str, Cal
         "reminders": lambda e, d, p: reminders.remind(e, d),
         "device_signals": lambda e, d, p: signals.signal(e, d, config.device_webhook_url),
         "close": lambda e, d, p: closing.close_paid(e, d),
-        "verify": lambda e, d, p: verify.verify(
-            e,
-            d,
-            p,
-            now=config.clock(),
-            parallel=verify.Parallel(config.workers, config.database_url),
+        "verify": lambda e, d, p: verify.nightly(
+            e, d, p, config.clock(), verify.Parallel(config.workers, config.database_url)
         ),
     }
     return {name: steps[name] for name in (REPLAY_STEPS if replay else STEPS)}
@@ -185,6 +182,29 @@ def run_step(engine: Engine, night: Night, name: str, function: Callable, report
         raise
     _finish(engine, run, counts, started)
     return counts
+
+
+def run_job(engine: Engine, job: str, day: date, function: Callable[[], dict]) -> dict:
+    """Run a job outside the night (the day's replay check) as a job run of its own."""
+    started = time.perf_counter()
+    run = _start(engine, job, day)
+    try:
+        counts = function()
+    except Exception as exc:
+        _finish(engine, run, {}, started, error=f"{type(exc).__name__}: {exc}")
+        raise
+    _finish(engine, run, counts, started)
+    return counts
+
+
+def replay_check(engine: Engine, config: NightlyConfig) -> dict:
+    """The day's replay check for the business date of the job's clock (`verify`)."""
+    now = config.clock()
+    today = now.astimezone(ZoneInfo(config.timezone)).date()
+    parallel = verify.Parallel(config.workers, config.database_url)
+    return run_job(
+        engine, "replay_check", today, lambda: verify.during_the_day(engine, today, now, parallel)
+    )
 
 
 def fail_stale_runs(engine: Engine, as_of: date) -> int:

@@ -73,11 +73,16 @@ def late_fee_owing(i=Instalment) -> ColumnElement:
     return i.paid_late_fee + i.late_fee_waived < i.late_fee
 
 
-def touched(as_of: date) -> Select:
+def night_before(as_of: date) -> datetime:
+    """The start of the day before `as_of` (UTC): what "since the night before" reads from."""
+    return datetime.combine(as_of - timedelta(days=1), time(), tzinfo=UTC)
+
+
+def touched(since: datetime, until: datetime | None = None) -> Select:
     """The ids of the loans that an input (payment, reversal, waiver, refund) was recorded on
-    since the night before `as_of`: the only way a loan's paid state changes (the night's own
-    fee charges follow the replay's rule set-based). Read through the index on created_at."""
-    since = datetime.combine(as_of - timedelta(days=1), time(), tzinfo=UTC)
-    return select(LoanTransaction.loan_id).where(
-        LoanTransaction.created_at >= since, LoanTransaction.kind.in_(INPUT_KINDS)
-    )
+    from `since` (to `until`): the only way a loan's paid state changes (the night's own fee
+    charges follow the replay's rule set-based). Read through the index on created_at."""
+    recorded = LoanTransaction.created_at >= since
+    if until is not None:
+        recorded &= LoanTransaction.created_at < until
+    return select(LoanTransaction.loan_id).where(recorded, LoanTransaction.kind.in_(INPUT_KINDS))

@@ -1,29 +1,33 @@
 """The replay check: a loan's stored state must equal the replay of its transactions.
 
-Every night it replays, from scratch, each active or recently closed loan that a payment,
-reversal, waiver or refund touched since the night before, and a thirtieth of the rest of the
-book by id (so every loan is checked at least once a month), reading them in batches (three
-queries per batch), and compares what the instalments and the loan say with the replay through
-the date: paid parts, late fees and waivers, paid dates (and, for a loan that reduces principal
-on a prepayment, the re-amortised principal, profit, fee, total, balance after and tolerance),
-credit balance, days past due, status. It writes nothing but an audit event per loan that
+It replays, from scratch, each active or recently closed loan that a payment, reversal, waiver
+or refund touched since the last check: through the day, every few minutes (the scheduler's
+`replay_check`), so that a difference is reported within minutes of the input that made it;
+and each night, what was touched since the day's last check, with a thirtieth of the book by
+id (so every loan is checked at least once a month). Each check records how far it read
+(`through`, in its job run's counts); the next starts a minute before that. It reads the loans
+in batches (three queries per batch, in worker processes on PostgreSQL if asked), and
+compares what the instalments and the loan say with the replay through the date: paid parts,
+late fees and waivers, paid dates (and, for a loan that reduces principal on a prepayment, the
+re-amortised principal, profit, fee, total, balance after and tolerance), credit balance, days
+past due, status. It writes nothing but an audit event per loan that
 differs, and reports the count: a difference is a bug to investigate, not something to paper
 over.
 """
 
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from lending.models import Instalment, Loan, LoanTransaction
-from lending.models.enums import LoanStatus
+from lending.models import Instalment, JobRun, Loan, LoanTransaction
+from lending.models.enums import JobStatus, LoanStatus
 from lending.services import audit
 from lending.services.nightly.batches import KeyRange, run_parallel
-from lending.services.nightly.sqlx import touched
+from lending.services.nightly.sqlx import night_before, touched
 from lending.services.replay import (
     Loaded,
     all_rules,
@@ -44,55 +48,114 @@ class Parallel(NamedTuple):
     database_url: str
 
 
+class Scope(NamedTuple):
+    """Which loans a check replays, and through which date: those touched by an input
+    recorded from `since` (to `until`), and, at night, tonight's thirtieth of the book."""
+
+    as_of: date
+    since: datetime
+    until: datetime | None = None
+    rotation: bool = True
+
+
 def verify(
     engine: Engine,
     as_of: date,
     progress=None,
     now: datetime | None = None,
     parallel: Parallel | None = None,
+    since: datetime | None = None,
 ) -> dict:
-    """Replay the loans to check tonight and count those whose stored state differs; in
+    """Replay the loans to check tonight (touched since `since`, by default the night before,
+    and the night's thirtieth of the book) and count those whose stored state differs; in
     `parallel.workers` processes on PostgreSQL when given more than one."""
     now = now or datetime.now(UTC)  # the job's clock: only callers without one get the machine's
+    return run_check(engine, Scope(as_of, since or night_before(as_of)), now, parallel, progress)
+
+
+def run_check(engine: Engine, scope: Scope, now: datetime, parallel=None, progress=None) -> dict:
+    """Replay the loans of a scope in batches of key ranges; audit each that differs."""
     with Session(engine) as session:
         rules = all_rules(session)
-        ids = session.execute(select(Loan.id).where(wanted(as_of)).order_by(Loan.id)).scalars()
+        ids = session.execute(select(Loan.id).where(wanted(scope)).order_by(Loan.id)).scalars()
         ids = ids.all()
         chunks = (ids[k : k + BATCH] for k in range(0, len(ids), BATCH))
         ranges = [KeyRange(chunk[0], chunk[-1], len(chunk)) for chunk in chunks]
     if parallel and parallel.workers > 1 and engine.dialect.name == "postgresql":
+        job = "verify" if scope.rotation else "replay_check"
         counts = run_parallel(
-            engine, "verify", as_of, ranges, verify_range, as_of, now, rules, **parallel._asdict()
+            engine, job, scope.as_of, ranges, verify_range, scope, now, rules, **parallel._asdict()
         )
         return {"loans": counts.get("loans", 0), "mismatches": counts.get("mismatches", 0)}
     counts = {"loans": 0, "mismatches": 0}
     for batch in ranges:
         with Session(engine) as session, session.begin():
-            done = verify_range(session, batch.lo, batch.hi, as_of, now, rules)
+            done = verify_range(session, batch.lo, batch.hi, scope, now, rules)
         counts = {key: counts[key] + done[key] for key in counts}
         if progress:
             progress(batch.hi)
     return counts
 
 
-def wanted(as_of: date, lo: int | None = None, hi: int | None = None):
-    """The loans to check for `as_of` (of a key range, if given): active or settled, and
-    touched by an input since the night before or in tonight's thirtieth of the book."""
-    # Touched: by an input since the night before (the night's own fee charges follow the
-    # replay's rule set-based, and the rotating slice checks them too).
-    recent = touched(as_of)
+# A check covers the inputs recorded up to its start. One recorded a moment before that may
+# commit after the check has read (a payment's transaction in flight): the next check starts
+# this much earlier, so nothing falls between two checks.
+OVERLAP = timedelta(minutes=1)
+CHECKS = ("replay_check", "nightly.verify")  # the job runs that record how far they checked
+
+
+def checked_through(engine: Engine) -> datetime | None:
+    """When the last successful check (through the day, or a night's) started reading."""
+    with Session(engine) as session:
+        runs = session.execute(
+            select(JobRun.counts)
+            .where(JobRun.job.in_(CHECKS), JobRun.status == JobStatus.SUCCEEDED)
+            .order_by(JobRun.id.desc())
+            .limit(1)
+        ).scalars()
+        counts = next(iter(runs), None) or {}
+    through = counts.get("through")
+    return datetime.fromisoformat(through) if through else None
+
+
+def nightly(engine: Engine, as_of: date, progress, now: datetime, parallel=None) -> dict:
+    """The night's check: the loans touched since the last check (or the night before, if
+    none ran) and the night's thirtieth of the book; records how far it checked."""
+    last = checked_through(engine)
+    since = last - OVERLAP if last else night_before(as_of)
+    counts = verify(engine, as_of, progress, now, parallel, since)
+    return counts | {"through": now.isoformat()}
+
+
+def during_the_day(engine: Engine, as_of: date, now: datetime, parallel=None) -> dict:
+    """Replay, through today, the loans touched by an input since the last check: run by the
+    scheduler every few minutes, so that a stored state that is not its replay is reported
+    within minutes, and the night is left the loans touched since and its rotation."""
+    last = checked_through(engine)
+    since = last - OVERLAP if last else night_before(as_of)
+    counts = run_check(engine, Scope(as_of, since, now, rotation=False), now, parallel)
+    return counts | {"through": now.isoformat()}
+
+
+def wanted(scope: Scope, lo: int | None = None, hi: int | None = None):
+    """The loans a scope checks (of a key range, if given): active or settled, and touched or
+    in tonight's thirtieth of the book."""
+    recent = touched(scope.since, scope.until)
     if lo is not None:
         recent = recent.where(LoanTransaction.loan_id.between(lo, hi))
-    due = or_(Loan.id.in_(recent), Loan.id % SLICES == as_of.toordinal() % SLICES)
+    due = Loan.id.in_(recent)
+    if scope.rotation:
+        due = or_(due, Loan.id % SLICES == scope.as_of.toordinal() % SLICES)
     return Loan.status.in_([LoanStatus.ACTIVE, *SETTLED]) & due
 
 
-def verify_range(session: Session, lo: int, hi: int, as_of: date, now: datetime, rules) -> dict:
+def verify_range(session: Session, lo: int, hi: int, scope: Scope, now: datetime, rules) -> dict:
     """Check the wanted loans of a key range; audit each that differs; the counts."""
     # Core rows (read-only, attribute access like the ORM's) cost a fraction of ORM objects.
     loans = session.execute(
-        select(Loan.__table__).where(Loan.id.between(lo, hi), wanted(as_of, lo, hi))
+        select(Loan.__table__).where(Loan.id.between(lo, hi), wanted(scope, lo, hi))
     ).all()
+    as_of = scope.as_of
     found = [
         audit.event_row(
             action="replay.mismatch",
