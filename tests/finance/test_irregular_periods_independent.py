@@ -196,3 +196,18 @@ def test_ten_day_first_week_by_hand():
     assert (rows[0].profit, rows[0].principal) == (D("421.91"), D("2712.09"))
     assert (rows[1].profit, rows[1].principal) == (D("274.53"), D("2859.47"))
     assert rows[1].due_date - rows[0].due_date == timedelta(days=7)
+
+
+def test_a_batch_of_different_tenors_on_one_calendar_prices_each_by_its_own_tenor():
+    # 13 and 26 weekly instalments from the same day share a calendar (one batch group):
+    # the 13-week loan's annuity must stop at its 13th week.
+    loans = [LoanTerms(**{**WEEKLY, "tenor": n}) for n in (26, 13, 52)]
+    batch = build_batch(BatchTerms.from_terms(loans))
+    for i, terms in enumerate(loans):
+        expected = reference_rows(paisa(terms.principal), 40, [7] * terms.tenor)
+        assert [(row[2], row[3]) for row in batch.rows(i)] == expected
+    assert [batch.level(i) for i in range(3)] == [
+        163_900,
+        reference_level(3_849_900, period_rates(40, [7] * 13)),
+        reference_level(3_849_900, period_rates(40, [7] * 52)),
+    ]
