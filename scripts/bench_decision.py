@@ -1,8 +1,11 @@
 """Time the decision path in process: validate, rules, score, schedule, write (SQLite, warm app).
 
-    .venv/bin/python scripts/bench_decision.py [--n 500]
+    .venv/bin/python scripts/bench_decision.py [--n 500] [--decide-calls 2000]
 
-Each request is a real POST /api/v1/applications through the Flask test client, on a migrated
+First the pure decision alone (`lending.scoring.decide`: rules and scorecard on plain facts,
+no I/O), whose budget is 1 ms a call (a file read or a model fit per call would blow it; this
+was a wall-clock assertion in the tests, where a loaded machine made it flaky). Then each
+request is a real POST /api/v1/applications through the Flask test client, on a migrated
 SQLite file with the demo products and registry, with a fresh applicant and IMEI each time.
 Prints the median and the 95th percentile; the target is a median under 50 ms.
 """
@@ -13,6 +16,9 @@ import statistics
 import sys
 import tempfile
 import time
+import timeit
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,14 +27,64 @@ sys.path.insert(0, str(ROOT))
 from lending import create_app  # noqa: E402
 from lending.db import get_engine, session_scope  # noqa: E402
 from lending.migrate import upgrade  # noqa: E402
+from lending.scoring import (  # noqa: E402
+    BureauReport,
+    BureauStatus,
+    CreditFacts,
+    Policy,
+    Scorecard,
+    Thresholds,
+    decide,
+)
 from lending.services.seed import seed_reference, seed_shop_agent  # noqa: E402
 from scripts.bench_api import Client  # noqa: E402  (the same applicants and IMEIs)
+
+DECIDE_BUDGET_MS = 1.0
+
+
+def time_decide(calls: int) -> float:
+    """Return the median over 5 runs of the time of one pure decision, in milliseconds."""
+    facts = CreditFacts(
+        cnic="34201-0891231-8",
+        date_of_birth=date(1995, 3, 15),
+        as_of=date(2025, 6, 2),
+        maturity=date(2026, 6, 2),
+        monthly_income=Decimal("50000"),
+        monthly_obligations=Decimal("5000"),
+        new_instalment_monthly=Decimal("7500"),
+        employment_type="salaried",
+        device_price=Decimal("60000"),
+        down_payment=Decimal("18000"),
+        tenor=12,
+        tenor_months=Decimal("12"),
+        imei_secures_active_loan=False,
+        active_financed_phones=0,
+        device_known=True,
+        bureau=BureauReport(status=BureauStatus.OK),
+        past_loans_with_us=0,
+        worst_dpd_with_us=0,
+    )
+    policy = Policy(
+        min_down_payment_pct=Decimal("25"),
+        min_price=Decimal("10000"),
+        max_price=Decimal("500000"),
+        allowed_tenors=(3, 6, 9, 12),
+    )
+    card, thresholds = Scorecard.default(), Thresholds()
+    decide(facts, policy, card, thresholds)  # warm-up
+    runs = timeit.repeat(lambda: decide(facts, policy, card, thresholds), number=calls, repeat=5)
+    return statistics.median(runs) / calls * 1000
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=500)
+    parser.add_argument("--decide-calls", type=int, default=2000)
     args = parser.parse_args()
+    per_call = time_decide(args.decide_calls)
+    fast = per_call < DECIDE_BUDGET_MS
+    print(f"decide() alone, {args.decide_calls} calls x 5: median {per_call * 1000:.0f} us a call")
+    print(f"  budget: under {DECIDE_BUDGET_MS:.0f} ms a call -> {'met' if fast else 'NOT met'}")
     workdir = Path(tempfile.mkdtemp())
     url = f"sqlite:///{workdir}/bench.db"
     upgrade(url)
@@ -61,7 +117,7 @@ def main() -> int:
     print(f"  median {median:.1f} ms   p95 {p95:.1f} ms   max {timings[-1]:.1f} ms")
     print(f"  outcomes: {statuses}")
     print(f"  target: median under 50 ms -> {'met' if median < 50 else 'NOT met'}")
-    return 0 if median < 50 else 2
+    return 0 if median < 50 and fast else 2
 
 
 if __name__ == "__main__":

@@ -41,16 +41,24 @@ def with_late_fee(state: LoanState, n: int, amount: str) -> LoanState:
 
 
 def test_payment_of_the_due_instalment_goes_late_fee_fee_profit_principal():
+    # Instalment 1 owes a 500.00 late fee, a 200.00 servicing fee, 2,500.00 of profit
+    # (100,000 x 30% / 12) and its principal: each payment below fills them in that order,
+    # so every part is told apart (a zero fee could not show the late fee / fee order).
     state = with_late_fee(loan(), 1, "500")
-    allocation = allocate(state, D("1000"), date(2024, 2, 20))
-    (line,) = allocation.lines
-    assert (line.instalment, line.late_fee, line.profit, line.principal) == (
-        1,
-        D("500.00"),
-        D("500.00"),
-        D("0.00"),
-    )
-    assert allocation.applied == D("1000.00") and allocation.unapplied == D("0.00")
+    rows = tuple(replace(i, fee=D("200")) if i.n == 1 else i for i in state.instalments)
+    state = replace(state, instalments=rows)
+    on = date(2024, 2, 20)
+
+    def parts(amount: str) -> tuple:
+        allocation = allocate(state, D(amount), on)
+        assert allocation.applied == D(amount) and allocation.unapplied == D("0.00")
+        (line,) = allocation.lines
+        return (line.instalment, line.late_fee, line.fee, line.profit, line.principal)
+
+    assert parts("400") == (1, D("400.00"), D("0.00"), D("0.00"), D("0.00"))
+    assert parts("600") == (1, D("500.00"), D("100.00"), D("0.00"), D("0.00"))
+    assert parts("1000") == (1, D("500.00"), D("200.00"), D("300.00"), D("0.00"))
+    assert parts("3300") == (1, D("500.00"), D("200.00"), D("2500.00"), D("100.00"))
 
 
 def test_oldest_instalment_first_and_per_part_order():

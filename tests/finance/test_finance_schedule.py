@@ -142,12 +142,22 @@ def test_due_dates_roll_past_public_holidays_and_sundays_only_when_asked():
 
 
 def test_long_first_period_earns_actual_days():
-    # 45 days to the first due date: 100,000 x 30% x 45 / 365 = 3,698.63.
+    # 45 days to the first due date: 100,000 x 30% x 45 / 365 = 3,698.63, then 2.5% a month.
+    # The level instalment discounts the first period at 1 + 0.30 x 45 / 365 = 1.036986 and
+    # the others at 1.025: 100,000 / (1/1.036986 x (1 - 1.025^-12) / 0.025 x 1.025)
+    # = 100,000 / 10.13920 = 9,862.71, up to the rupee 9,863.00. Row 1's principal is
+    # 9,863.00 - 3,698.63 = 6,164.37, leaving 93,835.63, which earns 93,835.63 x 0.025 =
+    # 2,345.89 in the second (regular) month. (A Fraction derivation of every row is in
+    # test_irregular_periods_independent.py.)
     schedule = build_schedule(terms(first_due=date(2024, 2, 29)))
-    assert schedule.instalments[0].profit == D("3698.63")
-    assert schedule.instalments[1].profit == (
-        schedule.instalments[0].balance_after * D("0.025")
-    ).quantize(D("0.01"))
+    first, second = schedule.instalments[:2]
+    assert schedule.instalment_amount == D("9863.00")
+    assert (first.profit, first.principal, first.balance_after) == (
+        D("3698.63"),
+        D("6164.37"),
+        D("93835.63"),
+    )
+    assert (second.profit, second.principal) == (D("2345.89"), D("7517.11"))
     regular = build_schedule(terms(first_due=date(2024, 2, 15)))
     assert regular.instalments[0].profit == D("2500.00")  # one regular period: rate / 12
 

@@ -107,12 +107,18 @@ def test_budget_cap_stops_tagging_exactly_at_the_cap(setup, session, client):
     assert session.exec(select(IncentiveProgramme)).one().used_count == 3
 
 
-def test_declined_application_gives_its_budget_back(setup, session, client):
+def test_declined_application_takes_no_budget(setup, session, client):
+    # A declined application never reserves (budgets are taken after the decision); one
+    # that reserves and is then declined gives it back: see
+    # test_incentive_budgets_independent.py::test_a_declined_application_gives_back_...
     limit_budget(session, 1)
     declined = post(
         client, body(**phone(20, LOCAL_TAC), **cnic(20), applicant__monthly_income="9000.00")
     ).json
     assert declined["status"] == "declined" and programme_tags(declined) == []
+    session.expire_all()
+    spent = session.exec(select(IncentiveProgramme)).one()
+    assert (spent.used_count, spent.used_amount) == (0, Decimal("0.00"))
     approved = post(client, body(**phone(21, LOCAL_TAC), **cnic(21))).json
     assert programme_tags(approved)[0]["code"] == "DPL-2026"
 
