@@ -23,8 +23,11 @@ import resource
 import sys
 import time
 import uuid
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -34,7 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from lending.db import make_engine  # noqa: E402
 from lending.migrate import upgrade  # noqa: E402
 from lending.services.nightly.ageing import is_month_end  # noqa: E402
-from lending.services.nightly.runner import NightlyConfig, run_nightly  # noqa: E402
+from lending.services.nightly.runner import (  # noqa: E402
+    NightlyConfig,
+    replay_check,
+    run_nightly,
+)
 
 MONTH_END = date(2026, 11, 30)
 GENERATE = """
@@ -190,14 +197,20 @@ def floor_seconds(engine, day: date) -> float:
 
 
 def run_night(engine, day: date, config: NightlyConfig, previous: date | None) -> dict:
-    """Pay what fell due, time the floor, run the night; the night's figures."""
+    """Pay what fell due (and check it as the scheduler does through the day), time the
+    floor, run the night at 01:00 Karachi; the night's figures."""
+    day_check = None
     if previous is not None:
         with engine.begin() as conn:
             conn.execute(text("SET LOCAL session_replication_role = replica"))
             run_sql(conn, PAY_DUE + ";\n" + PAY, {"since": previous, "until": day})
+        late = replace(config, clock=lambda: karachi(previous, 23))
+        start = time.perf_counter()
+        counts = replay_check(engine, late)
+        day_check = {"seconds": time.perf_counter() - start, **counts}
     floor = floor_seconds(engine, day)
     start = time.perf_counter()
-    [result] = run_nightly(engine, day, config)
+    [result] = run_nightly(engine, day, replace(config, clock=lambda: karachi(day, 1)))
     total = time.perf_counter() - start
     with engine.connect() as conn:
         steps = dict(
@@ -212,11 +225,22 @@ def run_night(engine, day: date, config: NightlyConfig, previous: date | None) -
         "floor": floor,
         "result": result,
         "seconds": {job.split(".", 1)[1]: ms / 1000 for job, ms in steps.items()},
+        "day_check": day_check,
     }
 
 
+def karachi(day: date, hour: int) -> datetime:
+    """`hour` o'clock in Karachi on `day`, as the scheduler's clock would say."""
+    return datetime.combine(day, dtime(hour), tzinfo=ZoneInfo("Asia/Karachi"))
+
+
 def print_night(n: int, kind: str, night: dict) -> None:
-    day, seconds = night["day"], night["seconds"]
+    day, seconds, check = night["day"], night["seconds"], night["day_check"]
+    if check:
+        print(
+            f"  the day's replay check before it (the scheduler's, through the day): "
+            f"{check['seconds']:.1f} s, loans {check['loans']}, mismatches {check['mismatches']}"
+        )
     print(f"  night {day} ({kind}): {night['total']:.1f} s = {n / night['total']:,.0f} loans/s")
     for step, s in seconds.items():
         counts = ", ".join(f"{k} {v}" for k, v in night["result"][step].items())
