@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from lending.models.base import created_at, enum_field, money, rate, timestamp
@@ -19,6 +19,8 @@ from lending.models.enums import (
     Prepayment,
     TxnKind,
 )
+
+UNCHARGED = "late_fee = 0 AND paid_principal + paid_profit + paid_fee < total"
 
 
 class Loan(SQLModel, table=True):
@@ -108,6 +110,13 @@ class Instalment(SQLModel, table=True):
         CheckConstraint(
             "paid_late_fee >= 0 AND paid_late_fee + late_fee_waived <= late_fee",
             name="late_fee_paid",
+        ),
+        # What the night's late-fee step reads: not charged, not paid in full (migration 0008).
+        Index(
+            "ix_instalments_uncharged",
+            "due_date",
+            postgresql_where=text(UNCHARGED),
+            sqlite_where=text(UNCHARGED),
         ),
     )
 

@@ -22,10 +22,10 @@ from lending.models import Instalment, Loan, LoanTransaction
 from lending.models.enums import LoanStatus, TxnKind
 from lending.models.products import ProductVersion
 from lending.services import audit
-from lending.services.nightly.batches import id_ranges
-from lending.services.nightly.sqlx import in_arrears
+from lending.services.nightly.sqlx import in_arrears, unpaid
 from lending.services.replay import rule_of
 
+BATCH = 5_000  # instalments a transaction
 _TABLE = Instalment.__table__
 _CHARGE = (  # Core, so that a batch of charges is one executemany
     _TABLE.update().where(_TABLE.c.id == bindparam("row_id")).values(late_fee=bindparam("amount"))
@@ -48,19 +48,30 @@ def charge(engine: Engine, as_of: date, progress=None, now: datetime | None = No
     if not rules:
         return counts
     graces = sorted({rule.grace_days for rule in rules.values()})
-    for lo, hi in id_ranges(engine, Loan.status == LoanStatus.ACTIVE, batch=20_000):
+    with Session(engine) as session:  # the uncharged, in arrears, past grace: few on a night
+        rows = session.execute(
+            _joined(Instalment.id, Instalment.loan_id)
+            .where(_candidates(as_of, graces))
+            .order_by(Instalment.loan_id, Instalment.id)
+        ).all()
+    for k in range(0, len(rows), BATCH):
+        batch = rows[k : k + BATCH]
         with Session(engine) as session, session.begin():
-            fees = charge_range(session, as_of, lo, hi, rules, graces, now)
+            fees = charge_range(session, as_of, [r.id for r in batch], rules, graces, now)
         counts["fees"] += len(fees)
         counts["charity"] += sum(1 for f in fees if f["charity"])
         if progress:
-            progress(hi)
+            progress(batch[-1].loan_id)
     return counts
 
 
-def charge_range(session, as_of: date, lo: int, hi: int, rules, graces, now) -> list[dict]:
-    """Charge the uncharged fee days up to `as_of` of a key range of loans; return them."""
-    rows = session.execute(_candidates(as_of, lo, hi, graces)).all()
+def charge_range(session, as_of: date, ids: list[int], rules, graces, now) -> list[dict]:
+    """Charge the uncharged fee days up to `as_of` of a batch of instalments; return them."""
+    rows = session.execute(
+        _joined(*_COLUMNS)
+        .where(Instalment.id.in_(ids), _candidates(as_of, graces))
+        .order_by(Instalment.loan_id, Instalment.n)
+    ).all()
     fees = []
     for row in rows:
         rule = rules.get((row.product_id, row.product_version))
@@ -78,8 +89,40 @@ def charge_range(session, as_of: date, lo: int, hi: int, rules, graces, now) -> 
     return fees
 
 
-def _candidates(as_of: date, lo: int, hi: int, graces: list[int]):
-    """Instalments of a key range in arrears, not charged, due before their fee day."""
+_COLUMNS = (
+    Instalment.id,
+    Instalment.loan_id,
+    Instalment.n,
+    Instalment.due_date,
+    Instalment.total,
+    Instalment.paid_principal,
+    Instalment.paid_profit,
+    Instalment.paid_fee,
+    Loan.islamic,
+    Loan.product_id,
+    Loan.product_version,
+    Loan.inputs_through,
+    Loan.disbursed_on,
+)
+
+
+def _joined(*columns):
+    """Instalments with their loan and the product version it was booked under."""
+    return (
+        select(*columns)
+        .join(Loan, Loan.id == Instalment.loan_id)
+        .join(
+            ProductVersion,
+            (ProductVersion.product_id == Loan.product_id)
+            & (ProductVersion.version == Loan.product_version),
+        )
+    )
+
+
+def _candidates(as_of: date, graces: list[int]):
+    """Instalments of active loans not charged, not paid in full (the partial index
+    ix_instalments_uncharged, whose predicate this repeats word for word so that both
+    databases use it) and in arrears, due before their fee day, on a product that charges."""
     past_grace = or_(
         *(
             and_(
@@ -89,38 +132,14 @@ def _candidates(as_of: date, lo: int, hi: int, graces: list[int]):
             for grace in graces
         )
     )
-    return (
-        select(
-            Instalment.id,
-            Instalment.loan_id,
-            Instalment.n,
-            Instalment.due_date,
-            Instalment.total,
-            Instalment.paid_principal,
-            Instalment.paid_profit,
-            Instalment.paid_fee,
-            Loan.islamic,
-            Loan.product_id,
-            Loan.product_version,
-            Loan.inputs_through,
-            Loan.disbursed_on,
-        )
-        .join(Loan, Loan.id == Instalment.loan_id)
-        .join(
-            ProductVersion,
-            (ProductVersion.product_id == Loan.product_id)
-            & (ProductVersion.version == Loan.product_version),
-        )
-        .where(
-            # Bounded on the instalments' own key, so each range reads only its rows.
-            Instalment.loan_id >= lo,
-            Instalment.loan_id <= hi,
-            Loan.status == LoanStatus.ACTIVE,
-            Instalment.late_fee == 0,
-            in_arrears(),
-            past_grace,
-        )
-        .order_by(Instalment.loan_id, Instalment.n)
+    return and_(
+        Loan.status == LoanStatus.ACTIVE,
+        Instalment.late_fee == 0,
+        unpaid(),
+        in_arrears(),
+        Instalment.due_date < as_of - timedelta(days=min(graces)),  # the index's range
+        past_grace,
+        or_(ProductVersion.late_fee_fixed > 0, ProductVersion.late_fee_pct > 0),
     )
 
 
