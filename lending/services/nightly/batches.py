@@ -1,8 +1,12 @@
 """Stream loan ids in key order, a batch at a time, so memory stays flat at any book size; and
 run a step's batches in several processes that claim them from the database."""
 
+import multiprocessing
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from datetime import date
 from typing import NamedTuple
 
@@ -51,23 +55,43 @@ def id_ranges(engine: Engine, where, batch: int = BATCH) -> Iterator[tuple[int, 
 Work = Callable[..., dict]
 
 
+_POOL: ContextVar[ProcessPoolExecutor | None] = ContextVar("nightly_pool", default=None)
+
+
+@contextmanager
+def worker_pool(workers: int) -> Iterator[None]:
+    """Keep one pool of `workers` processes for the parallel steps run inside the block (a
+    night's ageing and replay check): starting a process and importing the package costs
+    seconds, paid once instead of per step."""
+    if workers <= 1:
+        yield
+        return
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        token = _POOL.set(pool)
+        try:
+            yield
+        finally:
+            _POOL.reset(token)
+
+
 def run_parallel(
     engine: Engine, job: str, as_of: date, ranges: Iterable[KeyRange], work: Work, *args, **pool
 ) -> dict:
     """Run `work` over the ranges in `pool["workers"]` processes on `pool["database_url"]`
     (PostgreSQL): the ranges are written as the job's batches, and each process claims them
     with FOR UPDATE SKIP LOCKED, committing each batch with its `done` mark. The summed counts.
+    The processes are the block's `worker_pool`, or started for this step.
     """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     workers, url = pool["workers"], pool["database_url"]
     with Session(engine) as session, session.begin():
         session.execute(delete(JobBatch).where(JobBatch.job == job, JobBatch.as_of == as_of))
         session.add_all(JobBatch(job=job, as_of=as_of, lo=r.lo, hi=r.hi) for r in ranges)
-    context = multiprocessing.get_context("spawn")
     try:
-        with ProcessPoolExecutor(workers, mp_context=context) as executor:
+        with ExitStack() as stack:
+            executor = _POOL.get()
+            if executor is None:
+                stack.enter_context(worker_pool(workers))
+                executor = _POOL.get()
             futures = [
                 executor.submit(claim_batches, url, job, as_of, work, args) for _ in range(workers)
             ]

@@ -30,6 +30,7 @@ from lending.services.nightly import (
     signals,
     verify,
 )
+from lending.services.nightly.batches import worker_pool
 
 try:  # POSIX; elsewhere a SQLite night takes no lock (see `night_lock`)
     import fcntl
@@ -137,7 +138,13 @@ def run_nightly(
         if replay:
             return replay_nights(engine, days, config, report)
         steps = step_functions(config)
-        return [run_night(engine, NIGHTLY, day, steps, report) for day in days]
+        with worker_pool(_pool_size(engine, config)):
+            return [run_night(engine, NIGHTLY, day, steps, report) for day in days]
+
+
+def _pool_size(engine: Engine, config: NightlyConfig) -> int:
+    """Worker processes for the night's parallel steps: PostgreSQL only."""
+    return config.workers if engine.dialect.name == "postgresql" else 1
 
 
 def replay_nights(engine: Engine, days: list[date], config: NightlyConfig, report) -> list[dict]:
