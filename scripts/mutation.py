@@ -147,6 +147,7 @@ class Mutant:
     replacement: str
     operator: str
     status: str = ""
+    killer: str = ""  # the first failing test
     seconds: float = 0.0
     tests: int = 0
 
@@ -711,6 +712,9 @@ def main(argv=None) -> int:
     parser.add_argument("--only", help="lines to mutate, e.g. 12,40-45")
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
+    parser.add_argument(
+        "--ignore", action="append", default=[], help="a test path to leave out (repeatable)"
+    )
     parser.add_argument("--stateful-examples", default="5", help="STATEFUL_EXAMPLES (default 5)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -762,7 +766,7 @@ def main(argv=None) -> int:
 
 
 def run(args, module: str, mutants: list[Mutant], tests: list[str]) -> list[Mutant]:
-    data = baseline(JOBS[0], module, tests, [])
+    data = baseline(JOBS[0], module, tests, [f"--ignore={path}" for path in args.ignore])
     for files in data["lines"].values():
         for name in files:
             files[name] = set(files[name])
@@ -803,6 +807,7 @@ def run(args, module: str, mutants: list[Mutant], tests: list[str]) -> list[Muta
                 finally:
                     job.restore()
                 m.tests, m.seconds = len(chosen), reply["seconds"]
+                m.killer = _killer(job.path / "mutant.log")
                 if reply["timeout"]:
                     m.status = "timeout"
                 elif reply["rc"] == 0:
@@ -828,6 +833,13 @@ def run(args, module: str, mutants: list[Mutant], tests: list[str]) -> list[Muta
         for t in threads:
             t.join(0.2)
     return mutants
+
+
+def _killer(log: Path) -> str:
+    for line in log.read_text(errors="replace").splitlines():
+        if line.startswith(("FAILED ", "ERROR ")):
+            return line.split(" ", 1)[1].split(" - ")[0]
+    return ""
 
 
 def _apply(source: bytes, m: Mutant) -> bytes:
