@@ -25,7 +25,7 @@ the mutated line in a traced baseline run, fastest first (per-test line coverage
 sys.settrace, cached under /tmp by the hash of sources and tests). A line no test executes is
 reported "not covered" without running anything; a mutant on a line run at import (module
 level, class bodies, defaults) runs every test that touched the module. Timeout: the selected
-tests' baseline time x factor + 10 s, counted as killed. SQLite only (TEST_DATABASE_URL unset).
+tests' baseline time x factor + 60 s, counted as killed. SQLite only (TEST_DATABASE_URL unset).
 Not a CI gate: run it before resolving a money issue.
 """
 
@@ -574,6 +574,7 @@ class Job:
 
 
 JOBS: list[Job] = []
+STOP = threading.Event()  # set on SIGINT/SIGTERM: no job writes another mutant
 
 
 def _restore_all(*_args) -> None:
@@ -583,6 +584,7 @@ def _restore_all(*_args) -> None:
 
 
 def _on_signal(signum, frame):
+    STOP.set()
     _restore_all()
     raise KeyboardInterrupt
 
@@ -790,6 +792,8 @@ def run(args, module: str, mutants: list[Mutant], tests: list[str]) -> list[Muta
                 m = pending.get_nowait()
             except queue.Empty:
                 return
+            if STOP.is_set():
+                return
             span = set(range(m.line, m.end_line + 1))
             chosen = selection(data, module, span, import_only)
             if not chosen:
@@ -798,7 +802,9 @@ def run(args, module: str, mutants: list[Mutant], tests: list[str]) -> list[Muta
                 budget = sum(data["durations"].get(t, 0.0) for t in chosen)
                 request = {
                     "args": [*chosen, "-x", "-q", "-p", "no:cacheprovider"],
-                    "timeout": budget * args.timeout_factor + 10,
+                    # + 60 s: forking, collecting and importing take ~10-25 s on a loaded
+                    # machine, and a slow start must not pass for a killed mutant.
+                    "timeout": budget * args.timeout_factor + 60,
                     "log": str(job.path / "mutant.log"),
                 }
                 job.write(_apply(job.original, m))

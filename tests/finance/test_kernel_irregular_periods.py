@@ -185,6 +185,12 @@ def test_rate_units_refuses_what_cannot_be_priced_exactly(rate):
     assert list(caught.value.errors) == ["annual_rate"]
 
 
+def test_rate_units_out_of_range_message_names_the_whole_percent_limit():
+    with pytest.raises(TermsError) as caught:
+        rate_units(Decimal("100.5"))
+    assert caught.value.errors == {"annual_rate": ["must be between 0 and 100 percent"]}
+
+
 def test_periods_and_half_up_division():
     assert regular_period(12) == (1, 12_000_000)
     assert regular_period(52) == (1, 52_000_000)
@@ -206,6 +212,9 @@ def test_period_profit_rounds_half_up_in_both_engines():
     week = np.array([3_849_900], dtype=np.int64)
     rate = np.array([400_000], dtype=np.int64)
     assert period_profit(3_849_900, 400_000, days_period(7)) == 29_533
+    # Integer paisa in, integer paisa out: a float amount (den / 2) is never money.
+    assert type(period_profit(3_849_900, 400_000, days_period(7))) is int
+    assert type(period_profit(3_849_900, 400_000, regular_period(12))) is int
     assert period_profit(week, rate, days_period(9), out=np.empty(1, np.int64)).tolist() == [37_972]
     # 36.5% a year over 2 days on 1 paisa: 0.002 -> 0; on 250 paisa 0.5 -> 1.
     assert period_profit(250, 365_000, days_period(2)) == 1
