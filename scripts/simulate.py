@@ -177,6 +177,22 @@ def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+class timed:
+    """Add the wall and CPU seconds of a block to `seconds[name]` and `seconds[name + " cpu"]`
+    (the machine is shared: CPU seconds are the steadier figure)."""
+
+    def __init__(self, seconds, name: str):
+        self.seconds, self.name = seconds, name
+
+    def __enter__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *_exc):
+        self.seconds[self.name] += time.perf_counter() - self.wall
+        self.seconds[f"{self.name} cpu"] += time.process_time() - self.cpu
+
+
 def chunks(items, size: int = CHUNK):
     items = list(items)
     for k in range(0, len(items), size):
@@ -551,8 +567,11 @@ def amount_of(action: Action, state: tuple[str, list]) -> Decimal:
 def play_day(world: World, day: date, actions: list[Action], tally: Tally) -> None:
     """One day of borrowers and staff, in one transaction, at the day's pinned clock."""
     now = karachi(day, 15)
-    started = time.perf_counter()
-    with Session(world.engine, expire_on_commit=False) as session, session.begin():
+    with (
+        timed(tally.seconds, "day actions"),
+        Session(world.engine, expire_on_commit=False) as session,
+        session.begin(),
+    ):
         actions = merged(actions)
         staff = [a for a in actions if a.what in ("waive", "reverse", "refund")]
         for a in staff:
@@ -560,14 +579,12 @@ def play_day(world: World, day: date, actions: list[Action], tally: Tally) -> No
         session.flush()
         pays = [a for a in actions if a.what == "pay"]
         state = owed(session, [a.loan_id for a in pays]) if pays else {}
-        paying = time.perf_counter()
-        for a in pays:
-            pay(session, a, amount_of(a, state[a.loan_id]), now, tally)
-        tally.seconds["counter payments"] += time.perf_counter() - paying
+        with timed(tally.seconds, "counter payments"):
+            for a in pays:
+                pay(session, a, amount_of(a, state[a.loan_id]), now, tally)
         files = [a for a in actions if a.what == "receipt"]
         if files:
             settlement_file(session, files, tally)
-    tally.seconds["day actions"] += time.perf_counter() - started
 
 
 def staff_action(session: Session, world: World, a: Action, now: datetime, tally: Tally):
@@ -668,17 +685,17 @@ def settlement_file(session: Session, files: list[Action], tally: Tally) -> None
 
 def night(world: World, day: date, tally: Tally) -> None:
     """The nightly run for the day; its counts added up."""
-    started = time.perf_counter()
     # The night for a date runs at 01:00 the next morning (the scheduler's time), pinned.
     config = NightlyConfig(timezone=TZ, clock=lambda: karachi(day + timedelta(days=1), 1))
-    for result in run_nightly(world.engine, day, config):
+    with timed(tally.seconds, "nights"):
+        results = run_nightly(world.engine, day, config)
+    for result in results:
         tally.runner_verifies = "verify" in result
         for step, counts in result.items():
             if isinstance(counts, dict):
                 for name, value in counts.items():
                     if isinstance(value, int):  # not the check's `through` time
                         tally.nights[f"{step}.{name}"] += value
-    tally.seconds["nights"] += time.perf_counter() - started
 
 
 def play(
@@ -712,15 +729,13 @@ def play(
 
 def spot_check(world: World, day: date, loan_ids: set[int], tally: Tally) -> None:
     """After the night, replay the loans acted on today (not the whole book) as of the date."""
-    started = time.perf_counter()
-    with Session(world.engine) as session:
+    with timed(tally.seconds, "spot checks"), Session(world.engine) as session:
         for ids in chunks(sorted(loan_ids)):
             loans = session.execute(select(Loan).where(Loan.id.in_(ids))).scalars().all()
             for loan, differences in verify.check(session, loans, day):
                 tally.spot_checked += 1
                 if differences and loan.id not in tally.differed:
                     tally.differed[loan.id] = (day, differences)
-    tally.seconds["spot checks"] += time.perf_counter() - started
 
 
 # -- the checks ---------------------------------------------------------------------------
@@ -995,7 +1010,7 @@ class Report:
     nightly_mismatches: int | None  # as the nightly verify step counted them, if it ran
     nightly_found: list  # (loan id, night, differences) of its replay.mismatch audit events
     violations: dict[str, list[str]]
-    seconds: dict[str, float]
+    seconds: Counter  # wall seconds by phase, and CPU seconds under "<phase> cpu"
 
     @property
     def violation_count(self) -> int:
@@ -1097,23 +1112,28 @@ def print_report(r: Report) -> None:
         f"portfolio simulation: {len(b.loans):,} loans, {o.days} days ({o.start} to {last}), "
         f"seed {o.seed}, {r.backend}"
     )
+    s, ts = r.seconds, t.seconds
     print(
-        f"  booking   {r.seconds['booking']:8.1f} s  applications "
+        f"  booking   {s['booking']:8.1f} s (CPU {s['booking cpu']:.1f} s)  applications "
         + ", ".join(f"{k} {v:,}" for k, v in sorted(b.outcomes.items()))
         + "; products "
         + ", ".join(f"{k} {v:,}" for k, v in sorted(b.products.items()))
     )
     print(
-        f"  days      {r.seconds['days']:8.1f} s  (borrowers and staff "
-        f"{t.seconds['day actions']:.1f} s, nights {t.seconds['nights']:.1f} s, spot checks "
-        f"{t.seconds['spot checks']:.1f} s, "
-        f"{r.seconds['days'] / max(o.days, 1):.2f} s a day)"
+        f"  days      {s['days']:8.1f} s (CPU {s['days cpu']:.1f} s)  (borrowers and staff "
+        f"{ts['day actions']:.1f} s (CPU {ts['day actions cpu']:.1f} s, of which counter "
+        f"payments {ts['counter payments']:.1f} s), nights {ts['nights']:.1f} s (CPU "
+        f"{ts['nights cpu']:.1f} s), spot checks {ts['spot checks']:.1f} s, "
+        f"{s['days'] / max(o.days, 1):.2f} s a day)"
     )
     print(
         "  nights by step: "
         + ", ".join(f"{step} {ms / 1000:.1f} s" for step, ms in r.book["step ms"].items())
     )
-    print(f"  checks    {r.seconds['checks']:8.1f} s")
+    print(f"  checks    {s['checks']:8.1f} s (CPU {s['checks cpu']:.1f} s)")
+    total = s["booking"] + s["days"] + s["checks"]
+    cpu = s["booking cpu"] + s["days cpu"] + s["checks cpu"]
+    print(f"  total     {total:8.1f} s (CPU {cpu:.1f} s in this process)")
     print("borrowers: " + ", ".join(f"{k} {r.kinds[k]:,}" for k in KINDS))
     print(
         "happened: "
@@ -1208,22 +1228,19 @@ def silent_never_paid(engine: Engine, people: list[Borrower]) -> int:
 
 def simulate(options: argparse.Namespace, url: str) -> Report:
     settings, rng = Settings(), random.Random(options.seed)
-    seconds = {}
-    started = time.perf_counter()
-    world = prepare(url, settings)
-    booked = book(world, options.loans, options.start, rng)
-    people = borrowers(world, booked.loans, rng)
-    seconds["booking"] = time.perf_counter() - started
-    started = time.perf_counter()
-    tally = play(world, people, options.start, options.days, options.seed, rng)
-    seconds["days"] = time.perf_counter() - started
-    started = time.perf_counter()
-    last = options.start + timedelta(days=options.days - 1)
-    checked, mismatches = replay_mismatches(world.engine, last)
-    violations = invariant_violations(world.engine)
-    book_ = book_counts(world.engine)
-    book_["silent loans never paid"] = silent_never_paid(world.engine, people)
-    seconds["checks"] = time.perf_counter() - started
+    seconds = Counter()
+    with timed(seconds, "booking"):
+        world = prepare(url, settings)
+        booked = book(world, options.loans, options.start, rng)
+        people = borrowers(world, booked.loans, rng)
+    with timed(seconds, "days"):
+        tally = play(world, people, options.start, options.days, options.seed, rng)
+    with timed(seconds, "checks"):
+        last = options.start + timedelta(days=options.days - 1)
+        checked, mismatches = replay_mismatches(world.engine, last)
+        violations = invariant_violations(world.engine)
+        book_ = book_counts(world.engine)
+        book_["silent loans never paid"] = silent_never_paid(world.engine, people)
     nightly = tally.nights["verify.mismatches"] if tally.runner_verifies else None
     found = nightly_found(world.engine)
     world.engine.dispose()

@@ -16,6 +16,8 @@ from lending.services import audit
 from lending.services.loan_book import business_day, lock_loan, outstanding
 from lending.services.replay import PENDING, Cause, live_fees, load, replayed, store
 
+_ADJUSTMENT_RESULT = AdjustmentResultSchema()  # built once: construction deep-copies fields
+
 
 @dataclass(frozen=True)
 class Adjustment:
@@ -82,7 +84,7 @@ def _write(session, loaded, kind: TxnKind, amount, adjustment: Adjustment, now, 
         detail={"reason": adjustment.reason},
     )
     session.flush()
-    return AdjustmentResultSchema().dump(
+    return _ADJUSTMENT_RESULT.dump(
         {
             "transaction_id": txn.id,
             "loan_id": loan.id,

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from lending.errors import NotFound
@@ -49,14 +50,17 @@ def business_day(moment: datetime, timezone: str) -> date:
     return moment.astimezone(ZoneInfo(timezone)).date()
 
 
+_LOCK = (  # built once (a bind parameter): building a SELECT costs more than running it
+    select(Loan)
+    .where(Loan.id == bindparam("loan_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 def lock_loan(session: Session, loan_id: int) -> Loan:
     """Load the loan row FOR UPDATE (fresh, not from the session's cache); 404 if missing."""
-    loan = session.exec(
-        select(Loan)
-        .where(Loan.id == loan_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
+    loan = session.exec(_LOCK, params={"loan_id": loan_id}).first()
     if loan is None:
         raise NotFound("No such loan.")
     return loan
@@ -82,12 +86,12 @@ def outstanding(state: LoanState) -> Amounts:
     """What is left to pay as scheduled (nothing once the loan is settled, closed or cancelled)."""
     if state.closed:
         return Amounts()
-    items = state.instalments
-    return Amounts(
-        principal=sum((unpaid(i, Part.PRINCIPAL) for i in items), ZERO),
-        profit=sum((unpaid(i, Part.PROFIT) for i in items), ZERO),
-        fees=sum((unpaid(i, Part.FEE) + unpaid(i, Part.LATE_FEE) for i in items), ZERO),
-    )
+    principal = profit = fees = 0  # paisa: each part's unpaid (never negative), summed
+    for i in state.instalments:
+        principal += max(i.unpaid(Part.PRINCIPAL), 0)
+        profit += max(i.unpaid(Part.PROFIT), 0)
+        fees += max(i.unpaid(Part.FEE), 0) + max(i.unpaid(Part.LATE_FEE), 0)
+    return Amounts(principal=to_money(principal), profit=to_money(profit), fees=to_money(fees))
 
 
 def paid(state: LoanState) -> Amounts:

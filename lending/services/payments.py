@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from sqlalchemy import bindparam, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -34,6 +35,9 @@ from lending.services.replay import PENDING, Cause, Loaded, load, replayed, rule
 from lending.services.resume import can_resume, load_stored, may_resume, resumed
 
 CLOCK_SKEW = timedelta(minutes=5)  # a gateway's clock may run a little ahead of ours
+# Built once per process: a schema's construction deep-copies its fields.
+_PAYMENT_RESULT = PaymentResultSchema()
+_REVERSAL_RESULT = ReversalResultSchema()
 
 
 @dataclass(frozen=True)
@@ -152,9 +156,7 @@ def post_payments(
 
 def _earlier_or_refused(session, loan, request, now, timezone) -> Posted | LendingError | None:
     """The first answer to a repeat, the error that refuses a payment, or None: post it."""
-    earlier = _by_key(session, request) or _by_reference(
-        session, request, scope_of(request.channel, loan)
-    )
+    earlier = _earlier(session, request, scope_of(request.channel, loan))
     try:
         if earlier is not None:  # posted before, or while we waited for the lock
             return _replay_answer(earlier, request)
@@ -164,28 +166,64 @@ def _earlier_or_refused(session, loan, request, now, timezone) -> Posted | Lendi
     return None
 
 
+# Built once (bind parameters): building a SELECT costs more than running it.
+_BY_KEY = (
+    select(Payment)
+    .where(Payment.idempotency_key == bindparam("key"))
+    .execution_options(populate_existing=True)
+)
+_BY_REFERENCE = (
+    select(Payment)
+    .where(
+        Payment.channel == bindparam("channel"),
+        Payment.scope == bindparam("scope"),
+        Payment.reference == bindparam("reference"),
+    )
+    .execution_options(populate_existing=True)
+)
+_BY_KEY_OR_REFERENCE = (
+    select(Payment)
+    .where(
+        or_(
+            Payment.idempotency_key == bindparam("key"),
+            (Payment.channel == bindparam("channel"))
+            & (Payment.scope == bindparam("scope"))
+            & (Payment.reference == bindparam("reference")),
+        )
+    )
+    .execution_options(populate_existing=True)
+)
+
+
+def _earlier(session: Session, request: PaymentRequest, scope: str) -> Payment | None:
+    """The payment posted before with this request's key, else with its reference (one read
+    when the request has both)."""
+    if request.idempotency_key is None or request.reference is None:
+        return _by_key(session, request) or _by_reference(session, request, scope)
+    found = session.exec(
+        _BY_KEY_OR_REFERENCE,
+        params={
+            "key": request.idempotency_key,
+            "channel": request.channel,
+            "scope": scope,
+            "reference": request.reference,
+        },
+    ).all()
+    by_key = [p for p in found if p.idempotency_key == request.idempotency_key]
+    return (by_key or found or [None])[0]
+
+
 def _by_key(session: Session, request: PaymentRequest) -> Payment | None:
     if request.idempotency_key is None:
         return None
-    return session.exec(
-        select(Payment)
-        .where(Payment.idempotency_key == request.idempotency_key)
-        .execution_options(populate_existing=True)
-    ).first()
+    return session.exec(_BY_KEY, params={"key": request.idempotency_key}).first()
 
 
 def _by_reference(session: Session, request: PaymentRequest, scope: str) -> Payment | None:
     if request.reference is None:
         return None
-    return session.exec(
-        select(Payment)
-        .where(
-            Payment.channel == request.channel,
-            Payment.scope == scope,
-            Payment.reference == request.reference,
-        )
-        .execution_options(populate_existing=True)
-    ).first()
+    params = {"channel": request.channel, "scope": scope, "reference": request.reference}
+    return session.exec(_BY_REFERENCE, params=params).first()
 
 
 def _replay_answer(earlier: Payment | None, request: PaymentRequest) -> Posted:
@@ -260,7 +298,7 @@ def _answer(session, loaded: Loaded, payment: Payment, result: Replay, txn_id, n
     loan = loaded.loan
     lines = result.allocations[txn_id]
     unapplied = result.unapplied[txn_id]
-    document = PaymentResultSchema().dump(
+    document = _PAYMENT_RESULT.dump(
         {
             "payment_id": payment.id,
             "loan_id": loan.id,
@@ -339,7 +377,7 @@ def reverse_payment(*, session: Session, reversal: Reversal, now: datetime, time
         detail={"reason": reversal.reason, "loan_id": loan.id},
     )
     session.flush()
-    return ReversalResultSchema().dump(
+    return _REVERSAL_RESULT.dump(
         {
             "payment_id": payment.id,
             "status": str(payment.status),

@@ -68,30 +68,31 @@ def to_txn(row: LoanTransaction) -> Txn:
     return Txn(row.id, row.kind, row.value_date, row.amount, row.instalment_n, row.reverses_id)
 
 
+# Built once (bind parameters): building a SELECT costs more than running it.
+_TRANSACTIONS_OF = (
+    select(LoanTransaction)
+    .where(LoanTransaction.loan_id == bindparam("loan_id"))
+    .order_by(LoanTransaction.id)
+    .execution_options(populate_existing=True)
+)
+_INSTALMENTS_OF = (
+    select(Instalment)
+    .where(Instalment.loan_id == bindparam("loan_id"))
+    .order_by(Instalment.n)
+    .execution_options(populate_existing=True)
+)
+
+
 def load(session: Session, loan: Loan) -> Loaded:
     """Read the loan's instalments and transactions and its booked servicing terms."""
     instalments = instalments_of(session, loan)
-    transactions = tuple(
-        session.exec(
-            select(LoanTransaction)
-            .where(LoanTransaction.loan_id == loan.id)
-            .order_by(LoanTransaction.id)
-            .execution_options(populate_existing=True)
-        ).all()
-    )
+    transactions = tuple(session.exec(_TRANSACTIONS_OF, params={"loan_id": loan.id}).all())
     return Loaded(loan, instalments, transactions, servicing_terms(session, loan, instalments))
 
 
 def instalments_of(session: Session, loan: Loan) -> tuple[Instalment, ...]:
     """The loan's instalment rows in order, fresh from the database."""
-    return tuple(
-        session.exec(
-            select(Instalment)
-            .where(Instalment.loan_id == loan.id)
-            .order_by(Instalment.n)
-            .execution_options(populate_existing=True)
-        ).all()
-    )
+    return tuple(session.exec(_INSTALMENTS_OF, params={"loan_id": loan.id}).all())
 
 
 def row_state(row: Instalment, *, stored: bool) -> InstalmentState:

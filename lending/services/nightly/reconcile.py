@@ -55,8 +55,15 @@ def reconcile(engine: Engine, as_of: date, timezone: str) -> dict:
 def _post_chunk(engine: Engine, chunk, now: datetime, timezone: str, counts: dict) -> None:
     tally = dict.fromkeys(counts, 0)
     with Session(engine, expire_on_commit=False) as session, session.begin():
+        wanted = [r for _loan_id, receipt_ids in chunk for r in receipt_ids]
+        by_id = {  # the chunk's receipts in one read, not one each
+            r.id: r
+            for r in session.execute(
+                select(PaymentReceipt).where(PaymentReceipt.id.in_(wanted))
+            ).scalars()
+        }
         for loan_id, receipt_ids in chunk:
-            receipts = [session.get(PaymentReceipt, r) for r in receipt_ids]
+            receipts = [by_id[r] for r in receipt_ids]
             try:
                 answers = post_payments(
                     session=session,

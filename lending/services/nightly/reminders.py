@@ -1,12 +1,12 @@
 """Reminders: one message per (instalment, offset, channel), in the borrower's language."""
 
+from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import lru_cache
 
 from babel.dates import format_date
 from babel.numbers import format_currency
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -41,14 +41,20 @@ def remind(engine: Engine, as_of: date) -> dict:
     """Queue the reminders due on `as_of`, by the offsets of each loan's product version."""
     counts = {"sms": 0, "email": 0}
     with Session(engine) as session, session.begin():
+        versions = defaultdict(list)  # offset -> the product versions that remind at it
         for version in session.exec(select(ProductVersion)).scalars():
-            for offset in sorted(set(version.reminder_offsets or [])):
-                for message in _for_offset(session, version, offset, as_of):
-                    counts[str(message["channel"])] += 1
+            for offset in set(version.reminder_offsets or []):
+                versions[offset].append((version.product_id, version.version))
+        texts = _Texts()
+        for offset in sorted(versions):
+            for message in _for_offset(session, versions[offset], offset, as_of, texts):
+                counts[str(message["channel"])] += 1
     return counts
 
 
-def _for_offset(session, version, offset: int, as_of: date) -> list[dict]:
+def _for_offset(session, versions: list, offset: int, as_of: date, texts: "_Texts") -> list[dict]:
+    """The new reminders of the instalments due `offset` days before `as_of` on loans of these
+    product versions, inserted in one statement (rows, not ORM objects: a night has thousands)."""
     due = as_of - timedelta(days=offset)
     rows = session.execute(
         select(
@@ -68,15 +74,14 @@ def _for_offset(session, version, offset: int, as_of: date) -> list[dict]:
         .join(Loan, Loan.id == Instalment.loan_id)
         .join(Applicant, Applicant.id == Loan.applicant_id)
         .where(
-            Loan.product_id == version.product_id,
-            Loan.product_version == version.version,
+            tuple_(Loan.product_id, Loan.product_version).in_(versions),
             Loan.status == LoanStatus.ACTIVE,
             Instalment.due_date == due,
             in_arrears(),  # paid ahead, or short by no more than the tolerance: no reminder
         )
         .order_by(Instalment.id)
     ).all()
-    messages = [m for row in rows for m in _messages(row, offset)]
+    messages = [m for row in rows for m in _messages(row, offset, texts)]
     keys = [m["dedupe_key"] for m in messages]
     existing = (
         set(
@@ -89,66 +94,89 @@ def _for_offset(session, version, offset: int, as_of: date) -> list[dict]:
     )
     fresh = [m for m in messages if m["dedupe_key"] not in existing]
     if fresh:
-        now = utcnow()
-        session.execute(insert(OutboxMessage), [m | {"created_at": now} for m in fresh])
+        created = utcnow()
+        session.execute(
+            insert(OutboxMessage),
+            [
+                m
+                | {
+                    "status": OutboxStatus.PENDING,
+                    "attempts": 0,
+                    "last_error": "",
+                    "created_at": created,
+                }
+                for m in fresh
+            ],
+        )
     return fresh
 
 
-def _messages(row, offset: int) -> list[dict]:
-    """The outbox rows of one reminder (plain rows for one INSERT: an ORM object each cost
-    more than the rest of the step together)."""
+def _messages(row, offset: int, texts: "_Texts") -> list[dict]:
     language = Language(row.language)
-    text = reminder_text(row, language, offset)
+    text = reminder_text(row, language, offset, texts)
     key = f"reminder:{row.id}:{offset}"
-    sms = {
-        "channel": OutboxChannel.SMS,
-        "recipient": row.mobile,
-        "subject": "",
-        "body": text,
-        "dedupe_key": f"{key}:sms",
-        "loan_id": row.loan_id,
-        "status": OutboxStatus.PENDING,
-        "attempts": 0,
-        "last_error": "",
-    }
-    if not row.email:
-        return [sms]
-    subject = TEXTS[language]["subject"].format(
-        loan=row.loan_id, n=row.n, count=row.instalments_count
-    )
-    email = sms | {
-        "channel": OutboxChannel.EMAIL,
-        "recipient": row.email,
-        "subject": subject,
-        "dedupe_key": f"{key}:email",
-    }
-    return [sms, email]
+    out = [
+        {
+            "channel": OutboxChannel.SMS,
+            "recipient": row.mobile,
+            "subject": "",
+            "body": text,
+            "dedupe_key": f"{key}:sms",
+            "loan_id": row.loan_id,
+        }
+    ]
+    if row.email:
+        subject = TEXTS[language]["subject"].format(
+            loan=row.loan_id, n=row.n, count=row.instalments_count
+        )
+        out.append(
+            {
+                "channel": OutboxChannel.EMAIL,
+                "recipient": row.email,
+                "subject": subject,
+                "body": text,
+                "dedupe_key": f"{key}:email",
+                "loan_id": row.loan_id,
+            }
+        )
+    return out
 
 
-def reminder_text(row, language: Language, offset: int) -> str:
+class _Texts:
+    """Amounts and dates as babel formats them, each formatted once a night (a night's
+    reminders share a few due dates and many amounts)."""
+
+    def __init__(self):
+        self.amounts: dict = {}
+        self.dates: dict = {}
+
+    def amount(self, value: Decimal, locale: str) -> str:
+        key = (value, locale)
+        if key not in self.amounts:
+            self.amounts[key] = format_currency(
+                value, "PKR", format="¤\u00a0#,##0.00", locale=locale, currency_digits=False
+            )
+        return self.amounts[key]
+
+    def date(self, value: date, locale: str) -> str:
+        key = (value, locale)
+        if key not in self.dates:
+            self.dates[key] = format_date(value, "d MMM y", locale=locale)
+        return self.dates[key]
+
+
+def reminder_text(row, language: Language, offset: int, texts: _Texts | None = None) -> str:
     """The reminder for an instalment `offset` days from its due date, in the language."""
+    texts = texts or _Texts()
     locale = "ur_PK" if language == Language.URDU else "en_PK"
     left = row.total - row.paid_principal - row.paid_profit - row.paid_fee
     values = {
         "n": row.n,
         "count": row.instalments_count,
         "loan": row.loan_id,
-        "amount": _amount(left, locale),
-        "due": _date(row.due_date, locale),
+        "amount": texts.amount(left, locale),
+        "due": texts.date(row.due_date, locale),
         "days": offset,
     }
     kind = "before" if offset < 0 else "due" if offset == 0 else "after"
     return TEXTS[language][kind].format(**values)
-
-
-# A night formats the same few amounts and dates thousands of times; babel is slow at it.
-@lru_cache(maxsize=4096)
-def _amount(amount: Decimal, locale: str) -> str:
-    return format_currency(
-        amount, "PKR", format="¤\u00a0#,##0.00", locale=locale, currency_digits=False
-    )
-
-
-@lru_cache(maxsize=512)
-def _date(day: date, locale: str) -> str:
-    return format_date(day, "d MMM y", locale=locale)
