@@ -61,3 +61,24 @@ def test_resume_keeps_the_credit_balance_it_starts_from():
     refund = Txn(3, TxnKind.REFUND, on, D("120"))
     left = resume(base, settled.state, D("150.00"), [refund], on, on)
     assert left.credit_balance == D("30.00")
+
+
+def test_a_payment_after_a_waiver_resumes_with_the_waiver_kept():
+    # Instalment 1 (18,155.00, due 15 Feb) unpaid: Rs 500 charged on 19 Feb, waived in full on
+    # 20 Feb; on 21 Feb the borrower pays 18,155.00. Resumed from the stored state or replayed
+    # from scratch, instalment 1 is paid on 21 Feb with its fee of 500.00 charged and waived.
+    base = terms()
+    waiver = Txn(1, TxnKind.WAIVER, date(2024, 2, 20), D("500"), instalment_n=1)
+    stored = replay(base, [waiver], date(2024, 2, 20))
+    assert stored.state.instalments[0].late_fee_waived == D("500.00")
+    payment = pay(2, date(2024, 2, 21), "18155")
+    resumed = resume(base, stored.state, D("0"), [payment], date(2024, 2, 20), date(2024, 2, 21))
+    full = replay(base, [waiver, payment], date(2024, 2, 21))
+    first = resumed.state.instalments[0]
+    assert (first.late_fee_waived, first.late_fee, first.paid_on) == (
+        D("500.00"),
+        D("0.00"),  # the charge net of its waiver
+        date(2024, 2, 21),
+    )
+    assert (first.paid_principal, first.paid_profit) == (D("15655.00"), D("2500.00"))
+    assert resumed.state.instalments == full.state.instalments
