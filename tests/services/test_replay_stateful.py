@@ -25,7 +25,7 @@ from sqlmodel import Session
 from lending.db import get_engine
 from lending.models import Instalment, Loan, Payment, PaymentAllocation
 from lending.models.enums import LoanStatus, PaymentStatus
-from lending.services.nightly import ageing, late_fees
+from lending.services.nightly import runner
 from lending.services.nightly.verify import check
 from tests import factories as f
 from tests.web.helpers import AGENT, NOW, body, post
@@ -135,8 +135,12 @@ class LoanLife(RuleBasedStateMachine):
         """Move the clock on and run the night's late fees and ageing for the new date."""
         self.now += timedelta(days=days)
         day = business_day(self.now)
-        late_fees.charge(self.engine, day, now=self.now)
-        ageing.age(self.engine, day)
+        # As the runner does: job runs, the night's clock, the ageing reading only the loans
+        # that can have changed since the last night's (the first night reads the book).
+        config = runner.NightlyConfig(clock=lambda: self.now)
+        steps = runner.step_functions(config)
+        night = {name: steps[name] for name in ("late_fees", "ageing")}
+        runner.run_night(self.engine, runner.NIGHTLY, day, night)
 
     @rule(pick=st.integers(0, 50))
     def reverse(self, pick):

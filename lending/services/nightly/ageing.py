@@ -1,44 +1,136 @@
 """Ageing: days past due, bucket and classification of every active loan, set-based per batch.
 
-A night writes only the loans whose ageing changes: each range's UPDATE compares the new values
-with the stored ones, so a steady night rewrites the loans that moved (the overdue ones, a day
-on, and those cured or newly late), not the whole book. `aged_on` is therefore the date of the
+A night writes only the loans whose ageing changes: each UPDATE compares the new values with
+the stored ones, so a steady night rewrites the loans that moved (the overdue ones, a day on,
+and those cured or newly late), not the whole book. `aged_on` is therefore the date of the
 night that last changed a loan's ageing; that a night aged the whole book is recorded by its
 `nightly.ageing` job run, not on the loans.
+
+A forward night also reads only the loans whose ageing can have changed since the last
+ageing (`changed_loans`), when that ageing succeeded and recorded how far it read: the whole
+book is read on the first night, after a failed or replayed ageing, and on a month end (whose
+snapshots read every loan anyway).
 """
 
 import calendar
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Date, delete, func, insert, literal, select, update
+from sqlalchemy import Date, delete, func, insert, literal, select, union, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from lending.models import Instalment, Loan, LoanSnapshot
-from lending.models.enums import LoanStatus
+from lending.models import Instalment, JobRun, Loan, LoanSnapshot, LoanTransaction
+from lending.models.enums import JobStatus, LoanStatus, TxnKind
 from lending.services.nightly.batches import key_ranges, run_parallel
-from lending.services.nightly.sqlx import BUCKETS, CLASSES, banded, days_between, in_arrears
+from lending.services.nightly.sqlx import (
+    BUCKETS,
+    CLASSES,
+    banded,
+    days_between,
+    in_arrears,
+    touched,
+)
+from lending.services.nightly.verify import OVERLAP
 
 # Large ranges: the work is all in the database, and fewer statements come nearer the floor.
 BATCH = 50_000
 PARALLEL_BATCH = 10_000  # smaller, so that the workers finish together
+CHUNK = 5_000  # loan ids a statement when ageing only the loans that can have changed
 ACTIVE = Loan.status == LoanStatus.ACTIVE
+JOBS = ("nightly.ageing", "nightly.replay.ageing")
 
 
-def age(engine: Engine, as_of: date, progress=None, snapshots: bool = True) -> dict:
-    """Age the active book for `as_of`; write month-end snapshots on a month's last day."""
+def age(
+    engine: Engine,
+    as_of: date,
+    progress=None,
+    snapshots: bool = True,
+    now: datetime | None = None,
+) -> dict:
+    """Age the active book for `as_of`; write month-end snapshots on a month's last day.
+
+    With `now` (a forward night's clock) the counts record it as `through`, and the loans read
+    are only those whose ageing can have changed since the last ageing, where one allows it.
+    """
     month_end = snapshots and is_month_end(as_of)
-    counts = {"loans": 0, "changed": 0, "overdue": 0, "snapshots": 0}
-    for batch in key_ranges(engine, ACTIVE, batch=BATCH):
+    last = None if month_end or now is None else last_ageing(engine, as_of)
+    if last is not None:
+        counts = age_changed(engine, as_of, *last, progress)
+    else:
+        counts = {"loans": 0, "changed": 0, "overdue": 0, "snapshots": 0}
+        for batch in key_ranges(engine, ACTIVE, batch=BATCH):
+            with Session(engine) as session, session.begin():
+                counts["changed"] += age_range(session, as_of, batch.lo, batch.hi)
+                if month_end:
+                    counts["snapshots"] += snapshot_range(session, as_of, batch.lo, batch.hi)
+            counts["loans"] += batch.loans
+            if progress:
+                progress(batch.hi)
+        counts["overdue"] = overdue(engine)
+    return counts | ({"through": now.isoformat()} if now is not None else {})
+
+
+def last_ageing(engine: Engine, as_of: date) -> tuple[date, datetime] | None:
+    """(date, start of reading) of the last ageing, if reading only what changed since is
+    sound: it is the newest ageing that ended (a failed or running one after it, or none at
+    all, means the whole book), it succeeded, it was no later than `as_of`, and it recorded
+    how far it read (`through`, the clock of its night)."""
+    with Session(engine) as session:
+        run = session.execute(
+            select(JobRun.job, JobRun.as_of, JobRun.status, JobRun.counts)
+            .where(JobRun.job.in_(JOBS), JobRun.status != JobStatus.RUNNING)
+            .order_by(JobRun.id.desc())
+            .limit(1)
+        ).first()
+    if run is None or run.status != JobStatus.SUCCEEDED or run.as_of is None:
+        return None
+    through = (run.counts or {}).get("through")
+    if not through or run.as_of > as_of:
+        return None
+    # Less what could commit after that ageing read, and still be recorded before `through`.
+    return run.as_of, datetime.fromisoformat(through) - OVERLAP
+
+
+def changed_loans(session: Session, as_of: date, last: date, since: datetime) -> list[int]:
+    """The active loans whose ageing can differ from what the ageing for `last` wrote.
+
+    A loan's ageing is a function of the date and of which of its instalments are in arrears.
+    It can only have changed if the loan was already past due (a day on, or cured), if one of
+    its instalments fell due in [last, as_of) while in arrears (newly late), or if what it has
+    paid changed: an input recorded since (payment, reversal, refund, waiver, a settlement
+    row), or the loan itself was booked (disbursed) since. Every other active loan was current
+    for `last` and nothing it owes has fallen due or changed: it is current now. Read through
+    the indexes on loans.status, instalments.due_date and loan_transactions.created_at.
+    """
+    past_due = select(Loan.id).where(ACTIVE, Loan.days_past_due > 0)
+    newly_due = select(Instalment.loan_id).where(
+        Instalment.due_date >= last, Instalment.due_date < as_of, in_arrears()
+    )
+    booked = select(LoanTransaction.loan_id).where(
+        LoanTransaction.created_at >= since, LoanTransaction.kind == TxnKind.DISBURSEMENT
+    )
+    ids = session.execute(union(past_due, newly_due, touched(since), booked)).scalars().all()
+    return sorted(ids)
+
+
+def age_changed(engine: Engine, as_of: date, last: date, since: datetime, progress=None) -> dict:
+    """Age the loans whose ageing can have changed since the ageing for `last`."""
+    with Session(engine) as session:
+        ids = changed_loans(session, as_of, last, since)
+    changed = 0
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
         with Session(engine) as session, session.begin():
-            counts["changed"] += age_range(session, as_of, batch.lo, batch.hi)
-            if month_end:
-                counts["snapshots"] += snapshot_range(session, as_of, batch.lo, batch.hi)
-        counts["loans"] += batch.loans
+            changed += age_loans(session, as_of, Loan.id.in_(chunk), Instalment.loan_id.in_(chunk))
         if progress:
-            progress(batch.hi)
-    counts["overdue"] = overdue(engine)
-    return counts
+            progress(chunk[-1])
+    return {
+        "loans": len(ids),
+        "changed": changed,
+        "overdue": overdue(engine),
+        "snapshots": 0,
+        "since": last.isoformat(),
+    }
 
 
 def overdue(engine: Engine) -> int:
@@ -52,8 +144,16 @@ def overdue(engine: Engine) -> int:
 def age_range(session: Session, as_of: date, lo: int, hi: int) -> int:
     """Age the active loans of a key range in one UPDATE ... FROM; return how many changed.
 
-    DPD counts from the oldest instalment in arrears (short by more than its tolerance). Both
-    tables are bounded on the range, so that the range reads its own instalments by index.
+    Both tables are bounded on the range, so that the range reads its own instalments by index.
+    """
+    return age_loans(session, as_of, Loan.id.between(lo, hi), Instalment.loan_id.between(lo, hi))
+
+
+def age_loans(session: Session, as_of: date, loans, instalments) -> int:
+    """Age the active loans that `loans` selects (`instalments`: the same on their
+    instalments) in one UPDATE ... FROM; return how many changed.
+
+    DPD counts from the oldest instalment in arrears (short by more than its tolerance).
     """
     dialect = session.get_bind().dialect.name
     oldest = func.min(Instalment.due_date)
@@ -66,11 +166,11 @@ def age_range(session: Session, as_of: date, lo: int, hi: int) -> int:
         .outerjoin(
             Instalment,
             (Instalment.loan_id == Loan.id)
-            & Instalment.loan_id.between(lo, hi)
+            & instalments
             & (Instalment.due_date < as_of)
             & in_arrears(),
         )
-        .where(Loan.id.between(lo, hi), ACTIVE)
+        .where(loans, ACTIVE)
         .group_by(Loan.id)
         .subquery()
     )
@@ -82,7 +182,7 @@ def age_range(session: Session, as_of: date, lo: int, hi: int) -> int:
     )
     statement = (
         update(Loan)
-        .where(Loan.id == late.c.loan_id, Loan.id.between(lo, hi), changed)
+        .where(Loan.id == late.c.loan_id, loans, changed)
         .values(
             days_past_due=late.c.dpd, aged_on=as_of, bucket=bucket, classification=classification
         )
@@ -121,11 +221,21 @@ def snapshot_range(session: Session, as_of: date, lo: int, hi: int) -> int:
 
 
 def age_parallel(
-    engine: Engine, as_of: date, database_url: str, workers: int, snapshots: bool = True
+    engine: Engine,
+    as_of: date,
+    database_url: str,
+    workers: int,
+    snapshots: bool = True,
+    now: datetime | None = None,
 ) -> dict:
-    """Age with several processes that claim key ranges with FOR UPDATE SKIP LOCKED."""
-    batches = list(key_ranges(engine, ACTIVE, batch=PARALLEL_BATCH))
+    """Age with several processes that claim key ranges with FOR UPDATE SKIP LOCKED (the
+    loans that can have changed, where `age` may read only those, in this process)."""
     month_end = snapshots and is_month_end(as_of)
+    if not month_end and now is not None:
+        last = last_ageing(engine, as_of)
+        if last is not None:
+            return age_changed(engine, as_of, *last) | {"through": now.isoformat()}
+    batches = list(key_ranges(engine, ACTIVE, batch=PARALLEL_BATCH))
     done = run_parallel(
         engine,
         "ageing",
@@ -143,7 +253,7 @@ def age_parallel(
         "overdue": overdue(engine),
         "snapshots": done.get("snapshots", 0),
         "workers": workers,
-    }
+    } | ({"through": now.isoformat()} if now is not None else {})
 
 
 def age_batch(session: Session, lo: int, hi: int, as_of: date, month_end: bool) -> dict:

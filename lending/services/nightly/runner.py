@@ -70,12 +70,18 @@ class Night:
 def step_functions(config: NightlyConfig, replay: bool = False) -> dict[str, Callable]:
     """Each step as a function of (engine, as_of, progress); a replay's state steps only."""
     snapshots = not replay  # month-end snapshots record what a night saw; a replay keeps them
+
+    def forward() -> datetime | None:
+        return None if replay else config.clock()
+
     steps = {
         "reconcile": lambda e, d, p: reconcile.reconcile(e, d, config.timezone),
+        # A forward night's ageing reads only the loans that can have changed since the last
+        # (recording its clock); a replay's ages the whole book as of each past date.
         "ageing": lambda e, d, p: (
-            ageing.age_parallel(e, d, config.database_url, config.workers, snapshots)
+            ageing.age_parallel(e, d, config.database_url, config.workers, snapshots, forward())
             if config.workers > 1 and e.dialect.name == "postgresql"
-            else ageing.age(e, d, p, snapshots)
+            else ageing.age(e, d, p, snapshots, forward())
         ),
         "late_fees": lambda e, d, p: late_fees.charge(e, d, p, now=config.clock()),
         "reminders": lambda e, d, p: reminders.remind(e, d),
