@@ -15,7 +15,7 @@ snapshots read every loan anyway).
 import calendar
 from datetime import date, datetime
 
-from sqlalchemy import Date, delete, func, insert, literal, select, union, update
+from sqlalchemy import Date, delete, func, insert, literal, select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -25,10 +25,10 @@ from lending.services.nightly.batches import key_ranges, run_parallel
 from lending.services.nightly.sqlx import (
     BUCKETS,
     CLASSES,
+    INPUT_KINDS,
     banded,
     days_between,
     in_arrears,
-    touched,
 )
 from lending.services.nightly.verify import OVERLAP
 
@@ -91,41 +91,67 @@ def last_ageing(engine: Engine, as_of: date) -> tuple[date, datetime] | None:
     return run.as_of, datetime.fromisoformat(through) - OVERLAP
 
 
-def changed_loans(session: Session, as_of: date, last: date, since: datetime) -> list[int]:
-    """The active loans whose ageing can differ from what the ageing for `last` wrote.
+def age_changed(engine: Engine, as_of: date, last: date, since: datetime, progress=None) -> dict:
+    """Age, for `as_of`, the loans whose ageing can differ from what the ageing for `last` wrote.
 
     A loan's ageing is a function of the date and of which of its instalments are in arrears.
-    It can only have changed if the loan was already past due (a day on, or cured), if one of
-    its instalments fell due in [last, as_of) while in arrears (newly late), or if what it has
-    paid changed: an input recorded since (payment, reversal, refund, waiver, a settlement
-    row), or the loan itself was booked (disbursed) since. Every other active loan was current
-    for `last` and nothing it owes has fallen due or changed: it is current now. Read through
-    the indexes on loans.status, instalments.due_date and loan_transactions.created_at.
+    What it has paid changes only by an input (payment, reversal, refund, waiver, a settlement
+    row) or its booking, each a transaction recorded with the clock: the loans with one
+    recorded since are aged again from their instalments. For every other active loan, the
+    instalments in arrears are those of `last` plus those that fell due since, so:
+    - a loan past due for `last` is still past due from the same oldest instalment: its days
+      past due grow by the days between the two dates (no instalment read);
+    - a loan current for `last` is past due now only if an instalment that fell due in
+      [last, as_of) is in arrears, and then from the oldest of those (read through the index
+      on instalments.due_date);
+    - any other is current, as it was.
     """
-    past_due = select(Loan.id).where(ACTIVE, Loan.days_past_due > 0)
-    newly_due = select(Instalment.loan_id).where(
-        Instalment.due_date >= last, Instalment.due_date < as_of, in_arrears()
+    gap = (as_of - last).days
+    recorded = select(LoanTransaction.loan_id).where(
+        LoanTransaction.created_at >= since,
+        LoanTransaction.kind.in_([*INPUT_KINDS, TxnKind.DISBURSEMENT]),
     )
-    booked = select(LoanTransaction.loan_id).where(
-        LoanTransaction.created_at >= since, LoanTransaction.kind == TxnKind.DISBURSEMENT
-    )
-    ids = session.execute(union(past_due, newly_due, touched(since), booked)).scalars().all()
-    return sorted(ids)
-
-
-def age_changed(engine: Engine, as_of: date, last: date, since: datetime, progress=None) -> dict:
-    """Age the loans whose ageing can have changed since the ageing for `last`."""
-    with Session(engine) as session:
-        ids = changed_loans(session, as_of, last, since)
-    changed = 0
+    untouched = Loan.id.not_in(recorded)
+    with Session(engine) as session, session.begin():
+        connection = session.connection()
+        dpd = Loan.days_past_due + gap
+        on = connection.execute(
+            update(Loan)
+            .where(ACTIVE, Loan.days_past_due > 0, literal(gap) > 0, untouched)
+            .values(
+                days_past_due=dpd,
+                aged_on=as_of,
+                bucket=banded(dpd, BUCKETS),
+                classification=banded(dpd, CLASSES),
+            )
+        ).rowcount
+        fell_due = (
+            select(Instalment.loan_id, func.min(Instalment.due_date).label("oldest"))
+            .where(Instalment.due_date >= last, Instalment.due_date < as_of, in_arrears())
+            .group_by(Instalment.loan_id)
+            .subquery()
+        )
+        late = days_between(session.get_bind().dialect.name, as_of, fell_due.c.oldest)
+        newly = connection.execute(
+            update(Loan)
+            .where(Loan.id == fell_due.c.loan_id, ACTIVE, Loan.days_past_due == 0, untouched)
+            .values(
+                days_past_due=late,
+                aged_on=as_of,
+                bucket=banded(late, BUCKETS),
+                classification=banded(late, CLASSES),
+            )
+        ).rowcount
+        ids = sorted(set(session.execute(recorded).scalars()))
+    changed = on + newly
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         with Session(engine) as session, session.begin():
-            changed += age_loans(session, as_of, Loan.id.in_(chunk), Instalment.loan_id.in_(chunk))
+            changed += age_listed(session, as_of, chunk)
         if progress:
             progress(chunk[-1])
     return {
-        "loans": len(ids),
+        "loans": on + newly + len(ids),
         "changed": changed,
         "overdue": overdue(engine),
         "snapshots": 0,
@@ -144,16 +170,8 @@ def overdue(engine: Engine) -> int:
 def age_range(session: Session, as_of: date, lo: int, hi: int) -> int:
     """Age the active loans of a key range in one UPDATE ... FROM; return how many changed.
 
-    Both tables are bounded on the range, so that the range reads its own instalments by index.
-    """
-    return age_loans(session, as_of, Loan.id.between(lo, hi), Instalment.loan_id.between(lo, hi))
-
-
-def age_loans(session: Session, as_of: date, loans, instalments) -> int:
-    """Age the active loans that `loans` selects (`instalments`: the same on their
-    instalments) in one UPDATE ... FROM; return how many changed.
-
-    DPD counts from the oldest instalment in arrears (short by more than its tolerance).
+    DPD counts from the oldest instalment in arrears (short by more than its tolerance). Both
+    tables are bounded on the range, so that the range reads its own instalments by index.
     """
     dialect = session.get_bind().dialect.name
     oldest = func.min(Instalment.due_date)
@@ -166,14 +184,51 @@ def age_loans(session: Session, as_of: date, loans, instalments) -> int:
         .outerjoin(
             Instalment,
             (Instalment.loan_id == Loan.id)
-            & instalments
+            & Instalment.loan_id.between(lo, hi)
             & (Instalment.due_date < as_of)
             & in_arrears(),
         )
-        .where(loans, ACTIVE)
+        .where(Loan.id.between(lo, hi), ACTIVE)
         .group_by(Loan.id)
         .subquery()
     )
+    return _write(session, as_of, late, Loan.id.between(lo, hi))
+
+
+def age_listed(session: Session, as_of: date, ids: list[int]) -> int:
+    """Age the active loans among `ids` (a few thousand); return how many changed.
+
+    Each loan's oldest instalment in arrears is read by a correlated subquery through the
+    index on instalments.loan_id: a join bounded by a list of ids would let the planner scan
+    the whole instalments table for each list.
+    """
+    dialect = session.get_bind().dialect.name
+    listed = Loan.__table__.alias("listed")
+    oldest = (
+        select(func.min(Instalment.due_date))
+        .where(Instalment.loan_id == listed.c.id, Instalment.due_date < as_of, in_arrears())
+        .correlate(listed)
+        .scalar_subquery()
+    )
+    late = (
+        select(
+            listed.c.id.label("loan_id"),
+            func.coalesce(days_between(dialect, as_of, oldest), 0).label("dpd"),
+        )
+        .where(listed.c.id.in_(ids), listed.c.status == LoanStatus.ACTIVE)
+        # Materialized: the UPDATE reads dpd five times (the comparisons and the bands), and
+        # a subquery the planner pulls up would run the correlated subquery five times.
+        .cte("late")
+        .prefix_with("MATERIALIZED")
+    )
+    if dialect == "postgresql":  # compiling a few thousand index lookups costs more than them
+        session.connection().exec_driver_sql("SET LOCAL jit = off")
+    return _write(session, as_of, late, Loan.id.in_(ids))
+
+
+def _write(session: Session, as_of: date, late, loans) -> int:
+    """UPDATE the loans that `loans` selects whose DPD, bucket or class differ from `late`'s
+    (loan_id, dpd) rows; return how many changed."""
     bucket, classification = banded(late.c.dpd, BUCKETS), banded(late.c.dpd, CLASSES)
     changed = (
         (Loan.days_past_due != late.c.dpd)
