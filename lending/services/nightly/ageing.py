@@ -7,7 +7,7 @@ night that last changed a loan's ageing; that a night aged the whole book is rec
 `nightly.ageing` job run, not on the loans.
 
 A forward night also reads only the loans whose ageing can have changed since the last
-ageing (`changed_loans`), when that ageing succeeded and recorded how far it read: the whole
+ageing (`age_changed`), when that ageing succeeded and recorded how far it read: the whole
 book is read on the first night, after a failed or replayed ageing, and on a month end (whose
 snapshots read every loan anyway).
 """
@@ -72,9 +72,10 @@ def age(
 
 def last_ageing(engine: Engine, as_of: date) -> tuple[date, datetime] | None:
     """(date, start of reading) of the last ageing, if reading only what changed since is
-    sound: it is the newest ageing that ended (a failed or running one after it, or none at
-    all, means the whole book), it succeeded, it was no later than `as_of`, and it recorded
-    how far it read (`through`, the clock of its night)."""
+    sound: it is the newest ageing that ended (this one is still running; one a killed
+    process left running was marked failed when this night started), it succeeded, it was for
+    no later a date than `as_of`, and it recorded how far it read (`through`, the clock of its
+    night; a replay records none). Otherwise the whole book is read."""
     with Session(engine) as session:
         run = session.execute(
             select(JobRun.job, JobRun.as_of, JobRun.status, JobRun.counts)
