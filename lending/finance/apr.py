@@ -18,6 +18,7 @@ from enum import StrEnum
 from fractions import Fraction
 
 import numpy as np
+from scipy.optimize import brentq
 
 from lending.finance.errors import TermsError
 
@@ -182,31 +183,27 @@ def _check(advances, payments, unit_period) -> UnitPeriod:
 
 
 def _solve(flows: list[tuple[Decimal, int, Fraction]]) -> float:
-    """Return the unit-period rate that zeroes the general equation (bracketed Newton)."""
+    """Return the unit-period rate that zeroes the general equation, in floats: only where the
+    exact-Decimal check (`_boundary_step`) starts from.
+
+    Brent's method (scipy's `brentq`) in a bracket where the equation changes sign: it rises
+    with the rate, is negative at -99% a period (the payments weigh most) and positive once
+    the rate is high enough that the later payments weigh almost nothing.
+    """
     amount = np.array([float(a) for a, _, _ in flows])
     t = np.array([float(t) for _, t, _ in flows])
     f = np.array([float(f) for _, _, f in flows])
 
-    def value(i: float) -> tuple[float, float]:
-        frac, whole = 1.0 + f * i, (1.0 + i) ** t
-        pv = amount / (frac * whole)
-        return float(pv.sum()), float(-(pv * (f / frac + t / (1.0 + i))).sum())
+    def value(i: float) -> float:
+        return float((amount / ((1.0 + f * i) * (1.0 + i) ** t)).sum())
 
     low, high = -0.99, 1.0
-    while value(high)[0] < 0 and high < 1e6:
+    while value(high) < 0 and high < 1e6:
         high *= 2
-    tolerance = 1e-13 * float(np.abs(amount).max())
-    rate = 0.0
-    for _ in range(200):
-        g, slope = value(rate)
-        if abs(g) <= tolerance:
-            return rate
-        low, high = (rate, high) if g < 0 else (low, rate)
-        step = rate - g / slope if slope else rate
-        if step == rate or high - low < 1e-15:  # Newton has stalled: as close as float gets
-            return rate
-        rate = step if low < step < high else (low + high) / 2
-    return rate
+    try:
+        return float(brentq(value, low, high, xtol=1e-15, maxiter=200))
+    except ValueError as exc:  # no sign change: repaid on the first day more than advanced
+        raise TermsError({"payments": ["no rate repays the advances with them"]}) from exc
 
 
 def _boundary_step(flows, candidate: Decimal, per_year: Fraction) -> int:

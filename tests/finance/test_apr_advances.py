@@ -98,3 +98,12 @@ def test_the_apr_is_the_exact_cent_even_when_the_float_root_is_off(monkeypatch, 
     monkeypatch.setattr(module, "_solve", lambda flows: 0.01 + cents_off * 0.0001 / 12)
     payments = flows(("2030.10", date(2025, 3, 15)))
     assert apr([JAN, FEB], payments, M) == D("12.00")
+
+
+def test_more_paid_back_on_the_first_day_than_advanced_has_no_rate():
+    """1,100 back on the day of a 1,000 advance, and 1.00 later: at any rate the payments
+    weigh more than the advance, so no rate solves the equation: refused, not a guess."""
+    payments = flows(("1100.00", date(2025, 1, 15)), ("1.00", date(2025, 2, 15)))
+    with pytest.raises(TermsError) as raised:
+        apr(flows(("1000.00", date(2025, 1, 15))), payments, M)
+    assert raised.value.errors == {"payments": ["no rate repays the advances with them"]}
