@@ -1,0 +1,51 @@
+"""Rows that servicing rebuilds from booked terms, worked by hand.
+
+- `booked_rows` of an equal-principal loan: 120,000 at 24% over 12 months repays 10,000 of
+  principal each month; the first month's profit is 120,000 x 2% = 2,400, so the first (and
+  largest) instalment, the one the loan is sold with, is 12,400.00.
+- `reamortise` with a broken first period: 100,000.00 over 3 monthly periods at 24% (2% a
+  month). The level instalment at the periods' own rate is 100,000 x 0.02 / (1 - 1.02^-3) =
+  34,675.47, rounded up to the rupee: 34,676. The first row earns only the 500.00 it is given
+  (the rest of a broken period), the others 2% of the balance; the last takes what is left:
+      1: profit    500.00, principal 34,176.00, balance 65,824.00
+      2: profit  1,316.48, principal 33,359.52, balance 32,464.48
+      3: profit    649.29 (32,464.48 x 2% = 649.2896), principal 32,464.48
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from lending.finance.enums import Method
+from lending.finance.kernel import rate_units
+from lending.finance.schedule import booked_rows, periods_of, reamortise
+from lending.finance.terms import LoanTerms
+
+D = Decimal
+
+
+def test_an_equal_principal_loan_is_sold_at_its_first_instalment():
+    terms = LoanTerms(
+        principal=D("120000"),
+        annual_rate=D("24"),
+        tenor=12,
+        start=date(2024, 1, 15),
+        method=Method.EQUAL_PRINCIPAL,
+    )
+    rows, level = booked_rows(terms)
+    assert level == D("12400.00")
+    assert (rows[0].principal, rows[0].profit) == (D("10000.00"), D("2400.00"))
+    assert rows[1].total == D("12200.00")  # 110,000 x 2% = 2,200 of profit
+
+
+def test_a_broken_first_period_earns_only_what_it_is_given():
+    terms = LoanTerms(principal=D("100000"), annual_rate=D("24"), tenor=3, start=date(2024, 1, 15))
+    rows = reamortise(10_000_000, 50_000, rate_units(D("24")), periods_of(terms), None, 100)
+    assert rows.level == 3_467_600
+    assert rows.profit == (50_000, 131_648, 64_929)
+    assert rows.principal == (3_417_600, 3_335_952, 3_246_448)
+    kept = reamortise(10_000_000, 50_000, rate_units(D("24")), periods_of(terms), 3_000_000, 100)
+    # A kept level of 30,000.00: 29,500.00 of principal (balance 70,500.00), then 1,410.00 of
+    # profit and 28,590.00 (balance 41,910.00), then the last row takes the 41,910.00 left.
+    assert kept.level == 3_000_000
+    assert kept.profit == (50_000, 141_000, 83_820)
+    assert kept.principal == (2_950_000, 2_859_000, 4_191_000)
