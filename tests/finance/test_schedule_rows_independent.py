@@ -49,3 +49,14 @@ def test_a_broken_first_period_earns_only_what_it_is_given():
     assert kept.level == 3_000_000
     assert kept.profit == (50_000, 141_000, 83_820)
     assert kept.principal == (2_950_000, 2_859_000, 4_191_000)
+
+
+def test_a_first_period_earning_more_than_the_level_repays_no_principal():
+    """Given 40,000.00 of profit for its broken first period against a kept 30,000.00 level,
+    the first row repays no principal (never a negative one); the next earns 2% of the whole
+    100,000.00 (2,000.00) and repays 28,000.00; the last takes the 72,000.00 left, earning
+    1,440.00."""
+    terms = LoanTerms(principal=D("100000"), annual_rate=D("24"), tenor=3, start=date(2024, 1, 15))
+    rows = reamortise(10_000_000, 4_000_000, rate_units(D("24")), periods_of(terms), 3_000_000, 100)
+    assert rows.principal == (0, 2_800_000, 7_200_000)
+    assert rows.profit == (4_000_000, 200_000, 144_000)
