@@ -119,12 +119,7 @@ def age_changed(engine: Engine, as_of: date, last: date, since: datetime, progre
         on = connection.execute(
             update(Loan)
             .where(ACTIVE, Loan.days_past_due > 0, literal(gap) > 0, untouched)
-            .values(
-                days_past_due=dpd,
-                aged_on=as_of,
-                bucket=banded(dpd, BUCKETS),
-                classification=banded(dpd, CLASSES),
-            )
+            .values(aged(dpd, as_of))
         ).rowcount
         fell_due = (
             select(Instalment.loan_id, func.min(Instalment.due_date).label("oldest"))
@@ -136,12 +131,7 @@ def age_changed(engine: Engine, as_of: date, last: date, since: datetime, progre
         newly = connection.execute(
             update(Loan)
             .where(Loan.id == fell_due.c.loan_id, ACTIVE, Loan.days_past_due == 0, untouched)
-            .values(
-                days_past_due=late,
-                aged_on=as_of,
-                bucket=banded(late, BUCKETS),
-                classification=banded(late, CLASSES),
-            )
+            .values(aged(late, as_of))
         ).rowcount
         ids = sorted(set(session.execute(recorded).scalars()))
     changed = on + newly
@@ -157,6 +147,16 @@ def age_changed(engine: Engine, as_of: date, last: date, since: datetime, progre
         "overdue": overdue(engine),
         "snapshots": 0,
         "since": last.isoformat(),
+    }
+
+
+def aged(dpd, as_of: date) -> dict:
+    """What an ageing UPDATE sets: days past due, the bands they fall in, and the date."""
+    return {
+        Loan.days_past_due: dpd,
+        Loan.aged_on: as_of,
+        Loan.bucket: banded(dpd, BUCKETS),
+        Loan.classification: banded(dpd, CLASSES),
     }
 
 
@@ -239,9 +239,7 @@ def _write(session: Session, as_of: date, late, loans) -> int:
     statement = (
         update(Loan)
         .where(Loan.id == late.c.loan_id, loans, changed)
-        .values(
-            days_past_due=late.c.dpd, aged_on=as_of, bucket=bucket, classification=classification
-        )
+        .values(aged(late.c.dpd, as_of))
     )
     # Core, not the ORM: its rowcount is the driver's, and no ids are fetched to sync a session.
     return session.connection().execute(statement).rowcount
