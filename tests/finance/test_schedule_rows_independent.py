@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from lending.finance.enums import Method
 from lending.finance.kernel import rate_units
-from lending.finance.schedule import booked_rows, periods_of, reamortise
+from lending.finance.schedule import booked_rows, build_schedule, periods_of, reamortise
 from lending.finance.terms import LoanTerms
 
 D = Decimal
@@ -60,3 +60,23 @@ def test_a_first_period_earning_more_than_the_level_repays_no_principal():
     rows = reamortise(10_000_000, 4_000_000, rate_units(D("24")), periods_of(terms), 3_000_000, 100)
     assert rows.principal == (0, 2_800_000, 7_200_000)
     assert rows.profit == (4_000_000, 200_000, 144_000)
+
+
+def test_an_equal_principal_schedule_is_sold_at_its_first_row_not_its_last():
+    """100,000 over 12 months in whole rupees: 100,000 / 12 = 8,333.33 rounds up to 8,334 of
+    principal a month, the last row takes the 8,326 left (100,000 - 11 x 8,334); the first
+    month's profit is 2% of 100,000 = 2,000.00, the last's 2% of 8,326 = 166.52. The loan is
+    sold at its first instalment, 10,334.00."""
+    schedule = build_schedule(
+        LoanTerms(
+            principal=D("100000"),
+            annual_rate=D("24"),
+            tenor=12,
+            start=date(2024, 1, 15),
+            method=Method.EQUAL_PRINCIPAL,
+        )
+    )
+    first, last = schedule.instalments[0], schedule.instalments[-1]
+    assert (first.principal, first.profit) == (D("8334.00"), D("2000.00"))
+    assert (last.principal, last.profit) == (D("8326.00"), D("166.52"))
+    assert schedule.instalment_amount == D("10334.00")
