@@ -1,8 +1,8 @@
 """Rows that servicing rebuilds from booked terms, worked by hand.
 
-- `booked_rows` of an equal-principal loan: 120,000 at 24% over 12 months repays 10,000 of
-  principal each month; the first month's profit is 120,000 x 2% = 2,400, so the first (and
-  largest) instalment, the one the loan is sold with, is 12,400.00.
+- An equal-principal loan is sold at its first (and largest) instalment: its level, in
+  `booked_rows` and in the schedule, is the first row's principal and profit (each test below
+  works its rows out).
 - `reamortise` with a broken first period: 100,000.00 over 3 monthly periods at 24% (2% a
   month). The level instalment at the periods' own rate is 100,000 x 0.02 / (1 - 1.02^-3) =
   34,675.47, rounded up to the rupee: 34,676. The first row earns only the 500.00 it is given
@@ -24,17 +24,19 @@ D = Decimal
 
 
 def test_an_equal_principal_loan_is_sold_at_its_first_instalment():
+    """100,000 over 12 months in whole rupees: 8,334 of principal a month (100,000 / 12 =
+    8,333.33, up to the rupee), 8,326 in the last; 2,000.00 of profit in the first month."""
     terms = LoanTerms(
-        principal=D("120000"),
+        principal=D("100000"),
         annual_rate=D("24"),
         tenor=12,
         start=date(2024, 1, 15),
         method=Method.EQUAL_PRINCIPAL,
     )
     rows, level = booked_rows(terms)
-    assert level == D("12400.00")
-    assert (rows[0].principal, rows[0].profit) == (D("10000.00"), D("2400.00"))
-    assert rows[1].total == D("12200.00")  # 110,000 x 2% = 2,200 of profit
+    assert level == D("10334.00")
+    assert (rows[0].principal, rows[0].profit) == (D("8334.00"), D("2000.00"))
+    assert rows[-1].principal == D("8326.00")
 
 
 def test_a_broken_first_period_earns_only_what_it_is_given():
@@ -80,3 +82,22 @@ def test_an_equal_principal_schedule_is_sold_at_its_first_row_not_its_last():
     assert (first.principal, first.profit) == (D("8334.00"), D("2000.00"))
     assert (last.principal, last.profit) == (D("8326.00"), D("166.52"))
     assert schedule.instalment_amount == D("10334.00")
+
+
+def test_a_two_month_equal_principal_loan_with_an_odd_rupee():
+    """100,001 over 2 months: 50,001 then 50,000 of principal; 2,000.02 of profit in the first
+    month (2% of 100,001): sold at 52,001.02."""
+    terms = LoanTerms(
+        principal=D("100001"),
+        annual_rate=D("24"),
+        tenor=2,
+        start=date(2024, 1, 15),
+        method=Method.EQUAL_PRINCIPAL,
+    )
+    schedule = build_schedule(terms)
+    assert [(r.principal, r.profit) for r in schedule.instalments] == [
+        (D("50001.00"), D("2000.02")),
+        (D("50000.00"), D("1000.00")),
+    ]
+    assert schedule.instalment_amount == D("52001.02")
+    assert booked_rows(terms)[1] == D("52001.02")
