@@ -13,7 +13,7 @@ import decimal
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
@@ -76,9 +76,10 @@ def apr(
     unit = _check(advances, payments, unit_period)
     start = min(flow.on for flow in advances)
     if unit is UnitPeriod.SINGLE:
-        t, f, per_year = _single_position(start, payments[0].on)
+        (advance,), (payment,) = advances, payments  # _check: exactly one of each
+        t, f, per_year = _single_position(start, payment.on)
         return apr_of_positions(
-            [Position(advances[0].amount, 0)], [Position(payments[0].amount, t, f)], per_year
+            [Position(advance.amount, 0)], [Position(payment.amount, t, f)], per_year
         )
     series_day = max(flow.on.day for flow in payments)
 
@@ -96,12 +97,12 @@ def apr_of_positions(
     """Return the APR of cash flows already placed in unit-periods (general equation)."""
     flows = [(p.amount, p.t, p.f) for p in advances]
     flows += [(-p.amount, p.t, p.f) for p in payments]
-    rate = _solve(flows)
-    candidate = Decimal(repr(rate * float(per_year) * 100)).quantize(CENT, ROUND_HALF_UP)
-    for _ in range(4):  # the float root is never more than a cent or so away
-        step = _boundary_step(flows, candidate, Fraction(per_year))
-        if step == 0:
-            return candidate
+    # The float root gives a cent to start from (any cent near it: how it is rounded does not
+    # matter); the exact-Decimal check then walks it, a cent at a time, to the cent whose
+    # half-cent interval holds the root. The equation rises with the rate, so the walk ends
+    # (after a step or none: the float root is never more than a cent or so away).
+    candidate = Decimal(repr(_solve(flows) * float(per_year) * 100)).quantize(CENT)
+    while step := _boundary_step(flows, candidate, Fraction(per_year)):
         candidate += step * CENT
     return candidate
 
