@@ -140,13 +140,15 @@ def _position(start: date, on: date, unit: UnitPeriod, series_day: int) -> tuple
 
 
 def _single_position(start: date, on: date) -> tuple[int, Fraction, Fraction]:
-    """Return (t, f, unit-periods per year) of a single payment, (b)(5)(v)-(vii)."""
+    """Return (t, f, unit-periods per year) of a single payment, (b)(5)(v)-(vii), with the
+    year as the unit-period.
+
+    (b)(5)(v) makes a term of at most a year its own unit-period: one period, rate i, APR =
+    i x (periods in a year). That is the same equation as a fraction of one year: A(1 + i) = P
+    with APR = i x 12/months (or 365/days) is A(1 + (months/12 or days/365) x APR) = P. So
+    one rule places every single payment (tests/finance/test_apr_advances.py holds the two
+    equal on random terms of up to a year)."""
     months, rest = months_back(start, on, on.day)
-    days = (on - start).days
-    if months < 12 or (months == 12 and rest == 0):
-        # The unit-period is the term itself (at most a year): one period, no fraction.
-        per_year = Fraction(12, months) if rest == 0 else Fraction(365, days)
-        return 1, Fraction(0), per_year
     years = months // 12
     if rest == 0:
         return years, Fraction(months % 12, 12), Fraction(1)

@@ -7,10 +7,13 @@ advance (the earliest date, whatever the order they are listed in).
 """
 
 import importlib
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lending.finance.apr import CashFlow, UnitPeriod, apr
 from lending.finance.errors import TermsError
@@ -107,3 +110,41 @@ def test_more_paid_back_on_the_first_day_than_advanced_has_no_rate():
     with pytest.raises(TermsError) as raised:
         apr(flows(("1000.00", date(2025, 1, 15))), payments, M)
     assert raised.value.errors == {"payments": ["no rate repays the advances with them"]}
+
+
+def _calendar_months_later(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, day.day)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.dates(date(2023, 1, 1), date(2027, 12, 28)).filter(lambda d: d.day <= 28),
+    whole_months=st.integers(1, 12),
+    odd_days=st.integers(1, 365),
+    by_months=st.booleans(),
+    advance=st.integers(1_000, 500_000),
+    cost=st.fractions(Fraction(1, 1000), Fraction(9, 10)),
+)
+def test_a_single_payment_within_a_year_is_simple_interest(
+    start, whole_months, odd_days, by_months, advance, cost
+):
+    """(b)(5)(v): a term of at most a year is one unit-period, so the APR is the period's rate
+    times the periods in a year: (P/A - 1) x 12/months for whole months, x 365/days
+    otherwise, to the cent (worked here in exact fractions, not by the code under test)."""
+    on = _calendar_months_later(start, whole_months) if by_months else None
+    if on is None or on.day != start.day:
+        on = start + timedelta(days=odd_days)
+        if on.day == start.day:  # whole months after all: leave it to the other branch
+            return
+    payment = (
+        Decimal(advance) * (1 + Decimal(cost.numerator) / Decimal(cost.denominator))
+    ).quantize(Decimal("0.01"))
+    rate = Fraction(payment) / advance - 1
+    periods = (
+        Fraction(12, whole_months) if on.day == start.day else Fraction(365, (on - start).days)
+    )
+    exact = rate * periods * 100
+    expected = Decimal(exact.numerator) / Decimal(exact.denominator)
+    got = apr(flows((str(advance), start)), [CashFlow(payment, on)], UnitPeriod.SINGLE)
+    assert got == expected.quantize(Decimal("0.01"), ROUND_HALF_UP), (got, expected)
