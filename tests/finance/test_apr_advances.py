@@ -148,3 +148,9 @@ def test_a_single_payment_within_a_year_is_simple_interest(
     expected = Decimal(exact.numerator) / Decimal(exact.denominator)
     got = apr(flows((str(advance), start)), [CashFlow(payment, on)], UnitPeriod.SINGLE)
     assert got == expected.quantize(Decimal("0.01"), ROUND_HALF_UP), (got, expected)
+
+
+def test_payments_all_on_the_day_of_the_advance_are_refused_as_such():
+    with pytest.raises(TermsError) as raised:
+        apr(flows(("1000.00", date(2025, 1, 15))), flows(("1000.00", date(2025, 1, 15))), M)
+    assert raised.value.errors == {"payments": ["must end after the first advance"]}
