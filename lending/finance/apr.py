@@ -92,7 +92,7 @@ def apr(
 
 
 def apr_of_positions(
-    advances: Sequence[Position], payments: Sequence[Position], per_year: int | Fraction
+    advances: Sequence[Position], payments: Sequence[Position], per_year: int
 ) -> Decimal:
     """Return the APR of cash flows already placed in unit-periods (general equation)."""
     flows = [(p.amount, p.t, p.f) for p in advances]
@@ -102,7 +102,7 @@ def apr_of_positions(
     # half-cent interval holds the root. The equation rises with the rate, so the walk ends
     # (after a step or none: the float root is never more than a cent or so away).
     candidate = Decimal(repr(_solve(flows) * float(per_year) * 100)).quantize(CENT)
-    while step := _boundary_step(flows, candidate, Fraction(per_year)):
+    while step := _boundary_step(flows, candidate, per_year):
         candidate += step * CENT
     return candidate
 
@@ -139,7 +139,7 @@ def _position(start: date, on: date, unit: UnitPeriod, series_day: int) -> tuple
     return days // length, Fraction(days % length, length)
 
 
-def _single_position(start: date, on: date) -> tuple[int, Fraction, Fraction]:
+def _single_position(start: date, on: date) -> tuple[int, Fraction, int]:
     """Return (t, f, unit-periods per year) of a single payment, (b)(5)(v)-(vii), with the
     year as the unit-period.
 
@@ -151,9 +151,9 @@ def _single_position(start: date, on: date) -> tuple[int, Fraction, Fraction]:
     months, rest = months_back(start, on, on.day)
     years = months // 12
     if rest == 0:
-        return years, Fraction(months % 12, 12), Fraction(1)
+        return years, Fraction(months % 12, 12), 1
     anniversary = _month_shift(on, -12 * years, on.day)
-    return years, Fraction((anniversary - start).days, 365), Fraction(1)
+    return years, Fraction((anniversary - start).days, 365), 1
 
 
 def _check(advances, payments, unit_period) -> UnitPeriod:
@@ -209,10 +209,10 @@ def _solve(flows: list[tuple[Decimal, int, Fraction]]) -> float:
         raise TermsError({"payments": ["no rate repays the advances with them"]}) from exc
 
 
-def _boundary_step(flows, candidate: Decimal, per_year: Fraction) -> int:
+def _boundary_step(flows, candidate: Decimal, per_year: int) -> int:
     """Return 0 if candidate is the rounded APR, else -1 or +1 towards it."""
     with decimal.localcontext(prec=40):
-        scale = Decimal(per_year.numerator) / Decimal(per_year.denominator) * 100
+        scale = per_year * 100  # unit-periods a year: a whole number for every unit period
         low = _exact_value(flows, (candidate - CENT / 2) / scale)
         high = _exact_value(flows, (candidate + CENT / 2) / scale)
     if low > 0:  # the equation rises with the rate: its root lies below candidate - 0.005
