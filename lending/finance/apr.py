@@ -215,11 +215,9 @@ def _boundary_step(flows, candidate: Decimal, per_year: int) -> int:
         scale = per_year * 100  # unit-periods a year: a whole number for every unit period
         low = _exact_value(flows, (candidate - CENT / 2) / scale)
         high = _exact_value(flows, (candidate + CENT / 2) / scale)
-    if low > 0:  # the equation rises with the rate: its root lies below candidate - 0.005
-        return -1
-    if high <= 0:
-        return 1
-    return 0
+    # The equation rises with the rate: low > 0 puts the root below candidate - 0.005 (a cent
+    # down), high <= 0 above candidate + 0.005 (a cent up); never both, as low < high.
+    return int(high <= 0) - int(low > 0)
 
 
 def _exact_value(flows, rate: Decimal) -> Decimal:
