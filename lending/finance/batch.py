@@ -184,10 +184,10 @@ def _layout(terms: BatchTerms) -> tuple[np.ndarray, list[Part]]:
     signature = terms.method * len(representative) + of_calendar[terms.calendar]
     group = signature * 2 + (terms.unit == 100)
     key = group * _SPAN + (MAX_TENOR - terms.tenor)
-    sizes = np.bincount(key) if len(key) else np.zeros(0, dtype=np.int64)
-    if len(sizes) <= 2**16:
-        key = key.astype(np.uint16)  # a stable sort of 16-bit keys is a radix sort
-    order = np.argsort(key, kind="stable")
+    sizes = np.bincount(key)  # the loans of every key below the largest (none: empty)
+    # Sorted as the smallest unsigned type that holds every key (each is below len(sizes)):
+    # a stable sort of 16-bit keys is a radix sort, several times an int64 sort's speed.
+    order = np.argsort(key.astype(np.min_scalar_type(len(sizes))), kind="stable")
     return order, _parts(sizes, representative)
 
 
