@@ -3,12 +3,17 @@
 The bounds are written here as numbers: a bound that moves by one must fail a test.
 """
 
+from datetime import date
+from decimal import Decimal
+
 import numpy as np
 import pytest
 
 from lending.finance.batch import BatchTerms, build_batch
+from lending.finance.enums import DayCount
 from lending.finance.errors import TermsError
-from tests.finance.test_finance_batch import columns
+from lending.finance.terms import LoanTerms
+from tests.finance.test_finance_batch import assert_same, columns
 
 EDGES = [  # (column, lowest accepted, highest accepted)
     ("financed", 1, 2_000_000_000),  # Rs 10,000,000 and a fee below it, in paisa
@@ -66,3 +71,22 @@ def test_another_rounding_unit_is_another_group():
     units = np.array([100, 1, 100], dtype=np.int64)
     batch = build_batch(BatchTerms(**columns(3, unit=units)))
     assert len(batch.groups) == 2
+
+
+def test_calendars_alike_for_the_shortest_loan_only_are_not_priced_alike():
+    """Monthly actual/365 from 1 March 2025: periods of 31, 30, 31, 30 days; from 1 October
+    2025: 31, 30, 31, 31. A 3-month loan from March and a 12-month loan from October agree on
+    their first three periods only: each must still be priced on its own calendar."""
+    loans = [
+        LoanTerms(
+            principal=Decimal("50000"),
+            annual_rate=Decimal("36"),
+            tenor=tenor,
+            start=start,
+            day_count=DayCount.ACTUAL_365,
+        )
+        for tenor, start in ((3, date(2025, 3, 1)), (12, date(2025, 10, 1)))
+    ]
+    batch = build_batch(BatchTerms.from_terms(loans))
+    assert len(batch.groups) == 2
+    assert_same(loans)
