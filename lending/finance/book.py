@@ -61,7 +61,7 @@ class Reduce(NamedTuple):
     periods: tuple[Period, ...]  # each instalment's accrual period, as booked
     level: int  # the booked level instalment, paisa
     unit: int  # the instalment's rounding unit, paisa (100 or 1)
-    tolerance: tuple[int, Decimal] = (0, Decimal(0))  # arrears tolerance: paisa, percent
+    tolerance: tuple[int, Decimal]  # arrears tolerance: paisa, percent
 
 
 def arrears_tolerance(asks: int, amount: int, percent: Decimal) -> int:

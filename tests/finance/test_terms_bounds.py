@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from lending.finance.errors import TermsError
+from lending.finance.schedule import build_schedule
 from lending.finance.terms import LoanTerms
 
 D = Decimal
@@ -72,3 +73,23 @@ def test_a_fee_has_at_most_two_decimal_places():
 def test_any_amount_above_nothing_can_be_financed():
     assert terms(principal=D("0.50")).principal == D("0.50")
     assert refused(principal=D("0")) == {"principal": ["must be more than 0 and at most 10000000"]}
+
+
+def test_a_weekly_30_360_loan_earns_a_52nd_of_the_rate_a_week():
+    """Rs 10,000 at 52% a year, weekly 30/360: 1% a week. The level instalment is
+    10,000 x 0.01 x 1.01^2 / (1.01^2 - 1) = 102.01 / 0.0201 = 5,075.12, up to the rupee 5,076;
+    week 1 earns 100.00 (principal 4,976.00, 5,024.00 left), week 2 earns 50.24 and repays
+    the 5,024.00 left: 5,074.24."""
+    schedule = build_schedule(
+        terms(principal=D("10000"), annual_rate=D("52"), tenor=2, frequency="weekly")
+    )
+    rows = [(r.principal, r.profit, r.total, r.balance_after) for r in schedule.instalments]
+    assert rows == [
+        (D("4976.00"), D("100.00"), D("5076.00"), D("5024.00")),
+        (D("5024.00"), D("50.24"), D("5074.24"), D("0.00")),
+    ]
+
+
+def test_a_terms_error_says_which_field_and_why():
+    error = TermsError({"tenor": ["must be a whole number from 1 to 120"], "fee": ["too big"]})
+    assert str(error) == "invalid terms: tenor: must be a whole number from 1 to 120; fee: too big"
