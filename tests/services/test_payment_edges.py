@@ -1,0 +1,103 @@
+"""Payments at the edges the rest of the suite does not reach: a gateway's clock a little
+ahead of ours, each shop's own receipt numbers, and a settlement file with several rows for
+one loan around a counter payment (posted in one replay), on both databases.
+
+The loan (tests/services/test_servicing_record.py): 38,499.00 over 6 months on QIST-STD,
+booked 2026-11-28 12:00 Karachi (07:00 UTC, the pinned clock); instalment 1 is 6,990.00, due
+2026-12-28.
+"""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from lending.models import Loan, Payment, PaymentAllocation
+from lending.services.nightly import verify
+from lending.services.receipts import import_receipts
+from tests import factories as f
+from tests.services.test_servicing_record import first, night
+from tests.web.helpers import NOW, body, post
+from tests.web.servicing import book_loan, pay
+
+
+@pytest.fixture
+def loan_id(setup, client) -> int:
+    return book_loan(client)
+
+
+def test_a_payment_up_to_five_minutes_ahead_of_our_clock_is_taken(client, loan_id):
+    """A rail's clock may run a little ahead of ours: five minutes, not a second more."""
+    ahead = pay(client, loan_id, "100.00", "a", paid_at=(NOW + timedelta(minutes=5)).isoformat())
+    assert ahead.status_code == 201
+    late = NOW + timedelta(minutes=5, seconds=1)
+    refused = pay(client, loan_id, "100.00", "b", paid_at=late.isoformat())
+    assert refused.status_code == 422
+    assert refused.json["errors"] == {"paid_at": ["A payment cannot be made in the future."]}
+
+
+def test_each_shop_numbers_its_own_receipts(session, client, loan_id):
+    """Shop A's receipt SHOP-1 does not stop shop B writing its own SHOP-1 on its loan."""
+    assert pay(client, loan_id, "100.00", "r1", reference="SHOP-1").status_code == 201
+    shop = f.UserFactory(retailer=True)
+    f.ApiTokenFactory(user_id=shop.id, token="lnd_second_shop")
+    other = {"Authorization": "Bearer lnd_second_shop"}
+    doc = body(applicant__cnic="42101-7654321-9", device__imei=f.imei(283, "86711205"))
+    application = post(client, doc, headers=other).json
+    accepted = client.post(f"/api/v1/applications/{application['id']}/accept", headers=other)
+    assert accepted.status_code == 201, accepted.json
+    theirs = accepted.json["loan_id"]
+    assert session.get(Loan, theirs).retailer_id == shop.retailer_id
+    again = pay(client, theirs, "100.00", "r2", headers=other, reference="SHOP-1")
+    assert again.status_code == 201, again.json
+    refs = session.execute(select(Payment.reference, Payment.scope).order_by(Payment.id)).all()
+    assert [r.reference for r in refs] == ["SHOP-1", "SHOP-1"]
+    assert refs[0].scope != refs[1].scope
+
+
+def test_a_file_with_two_rows_for_a_loan_on_either_side_of_a_counter_payment(
+    app, session, client, loan_id
+):
+    """1,000.00 at the counter on 3 December; the wallet's file, read on the night of 6
+    December, has 2,000.00 paid on 1 December and 3,990.00 on 5 December: both rows are posted
+    in one replay (the first is dated before the counter payment, so the history is replayed),
+    and instalment 1, 6,990.00 in all, is paid on 5 December, ahead of its due date."""
+    app.extensions["lending.clock"] = lambda: datetime(2026, 12, 6, 7, tzinfo=UTC)
+    counter = pay(client, loan_id, "1000.00", "c", paid_at="2026-12-03T10:00:00+05:00")
+    assert counter.status_code == 201
+    report = import_receipts(
+        session,
+        "loan_id,amount,paid_at,channel,reference\n"
+        f"{loan_id},2000.00,2026-12-01T10:00:00+05:00,easypaisa,EP-1\n"
+        f"{loan_id},3990.00,2026-12-05T10:00:00+05:00,easypaisa,EP-2\n",
+    )
+    assert report.added == 2
+    session.commit()
+    night(app, date(2026, 12, 6))
+    session.expire_all()
+    payments = session.execute(select(Payment).order_by(Payment.paid_at)).scalars().all()
+    assert [(p.amount, p.unapplied) for p in payments] == [
+        (Decimal("2000.00"), 0),
+        (Decimal("1000.00"), 0),
+        (Decimal("3990.00"), 0),
+    ]
+    for payment in payments:  # each payment's allocation is what it paid
+        allocated = session.execute(
+            select(
+                func.sum(
+                    PaymentAllocation.principal
+                    + PaymentAllocation.profit
+                    + PaymentAllocation.fee
+                    + PaymentAllocation.late_fee
+                )
+            ).where(PaymentAllocation.payment_id == payment.id)
+        ).scalar_one()
+        assert Decimal(allocated) == payment.amount
+    item = first(session, loan_id)
+    assert (item.paid_principal + item.paid_profit, item.paid_on) == (
+        Decimal("6990.00"),
+        date(2026, 12, 5),
+    )
+    loan = session.get(Loan, loan_id)
+    assert [d for _, d in verify.check(session, [loan], date(2026, 12, 6))] == [[]]
