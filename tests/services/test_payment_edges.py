@@ -101,3 +101,31 @@ def test_a_file_with_two_rows_for_a_loan_on_either_side_of_a_counter_payment(
     )
     loan = session.get(Loan, loan_id)
     assert [d for _, d in verify.check(session, [loan], date(2026, 12, 6))] == [[]]
+
+
+def test_a_file_row_dated_before_a_fee_replays_it_away_beside_a_later_row(
+    app, session, client, loan_id
+):
+    """Instalment 1 unpaid: the night of 2 January charges Rs 500. 100.00 is paid at the
+    counter on 3 January. The wallet's file then brings 6,990.00 paid on 27 December (before
+    the due date) and 100.00 on 4 January: posted together, the earlier row takes the fee back
+    (the whole history is replayed, not resumed from the stored state)."""
+    night(app, date(2027, 1, 2))
+    assert first(session, loan_id).late_fee == Decimal("500.00")
+    app.extensions["lending.clock"] = lambda: datetime(2027, 1, 4, 12, tzinfo=UTC)
+    counter = pay(client, loan_id, "100.00", "c", paid_at="2027-01-03T10:00:00+05:00")
+    assert counter.status_code == 201
+    report = import_receipts(
+        session,
+        "loan_id,amount,paid_at,channel,reference\n"
+        f"{loan_id},6990.00,2026-12-27T10:00:00+05:00,easypaisa,EP-1\n"
+        f"{loan_id},100.00,2027-01-04T10:00:00+05:00,easypaisa,EP-2\n",
+    )
+    assert report.added == 2
+    session.commit()
+    night(app, date(2027, 1, 4))
+    item = first(session, loan_id)
+    assert (item.late_fee, item.paid_on) == (Decimal("0.00"), date(2026, 12, 27))
+    loan = session.get(Loan, loan_id)
+    assert loan.days_past_due == 0
+    assert [d for _, d in verify.check(session, [loan], date(2027, 1, 4))] == [[]]
