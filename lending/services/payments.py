@@ -127,8 +127,9 @@ def post_payments(
         Txn(PENDING + j, TxnKind.PAYMENT, day, r.amount)
         for j, ((_, r), day) in enumerate(zip(new, days, strict=True))
     ]
-    loaded = load_stored(session, loan) if may_resume(loan, min(days)) else None
-    if loaded is not None and can_resume(loaded, min(days)):
+    first = min(days)
+    loaded = load_stored(session, loan) if may_resume(loan, first) else None
+    if loaded is not None and can_resume(loaded, first):
         result = resumed(loaded, through, *pending)  # dated after all stored: resume from it
     else:  # a backdated payment (or a loan not yet replayed): the whole history again
         loaded = load(session, loan)
@@ -172,15 +173,6 @@ _BY_KEY = (
     .where(Payment.idempotency_key == bindparam("key"))
     .execution_options(populate_existing=True)
 )
-_BY_REFERENCE = (
-    select(Payment)
-    .where(
-        Payment.channel == bindparam("channel"),
-        Payment.scope == bindparam("scope"),
-        Payment.reference == bindparam("reference"),
-    )
-    .execution_options(populate_existing=True)
-)
 _BY_KEY_OR_REFERENCE = (
     select(Payment)
     .where(
@@ -196,10 +188,8 @@ _BY_KEY_OR_REFERENCE = (
 
 
 def _earlier(session: Session, request: PaymentRequest, scope: str) -> Payment | None:
-    """The payment posted before with this request's key, else with its reference (one read
-    when the request has both)."""
-    if request.idempotency_key is None or request.reference is None:
-        return _by_key(session, request) or _by_reference(session, request, scope)
+    """The payment posted before with this request's key, else with its reference, in one
+    read (a key or reference the request does not have matches nothing: `= NULL`)."""
     found = session.exec(
         _BY_KEY_OR_REFERENCE,
         params={
@@ -210,20 +200,13 @@ def _earlier(session: Session, request: PaymentRequest, scope: str) -> Payment |
         },
     ).all()
     by_key = [p for p in found if p.idempotency_key == request.idempotency_key]
-    return (by_key or found or [None])[0]
+    return next(iter(by_key or found), None)
 
 
 def _by_key(session: Session, request: PaymentRequest) -> Payment | None:
     if request.idempotency_key is None:
         return None
     return session.exec(_BY_KEY, params={"key": request.idempotency_key}).first()
-
-
-def _by_reference(session: Session, request: PaymentRequest, scope: str) -> Payment | None:
-    if request.reference is None:
-        return None
-    params = {"channel": request.channel, "scope": scope, "reference": request.reference}
-    return session.exec(_BY_REFERENCE, params=params).first()
 
 
 def _replay_answer(earlier: Payment | None, request: PaymentRequest) -> Posted:

@@ -129,3 +129,27 @@ def test_a_file_row_dated_before_a_fee_replays_it_away_beside_a_later_row(
     loan = session.get(Loan, loan_id)
     assert loan.days_past_due == 0
     assert [d for _, d in verify.check(session, [loan], date(2027, 1, 4))] == [[]]
+
+
+def test_a_payment_is_found_again_by_its_key_before_its_reference(session, client, loan_id):
+    """A repeat with the same key and receipt number answers the first payment (so does the
+    same payment under a new key: the receipt number is the shop's own record of it); another
+    amount with a used receipt number, or a used key with a new one, is a clash (409) that names
+    which of the two was used before. When the key is one payment's and the receipt number
+    another's, the key decides."""
+    first_doc = pay(client, loan_id, "100.00", "k1", reference="R1")
+    assert first_doc.status_code == 201
+    again = pay(client, loan_id, "100.00", "k1", reference="R1")
+    assert (again.status_code, again.headers.get("Idempotent-Replayed")) == (201, "true")
+    assert again.json == first_doc.json
+    assert pay(client, loan_id, "200.00", "k2", reference="R2").status_code == 201
+    same = pay(client, loan_id, "100.00", "k3", reference="R1")  # the same payment, new key
+    assert (same.status_code, same.json) == (201, first_doc.json)
+    reference_used = pay(client, loan_id, "150.00", "k3", reference="R1")
+    assert reference_used.status_code == 409
+    assert reference_used.json["message"] == "This reference is already used for another payment."
+    key_used = "This Idempotency-Key was already used for a different payment."
+    assert pay(client, loan_id, "100.00", "k1", reference="R9").json["message"] == key_used
+    both = pay(client, loan_id, "100.00", "k1", reference="R2")  # k1 is R1's, R2 is k2's
+    assert (both.status_code, both.json["message"]) == (409, key_used)
+    assert session.execute(select(func.count()).select_from(Payment)).scalar_one() == 2
