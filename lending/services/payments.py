@@ -167,23 +167,17 @@ def _earlier_or_refused(session, loan, request, now, timezone) -> Posted | Lendi
     return None
 
 
-# Built once (bind parameters): building a SELECT costs more than running it.
-_BY_KEY = (
-    select(Payment)
-    .where(Payment.idempotency_key == bindparam("key"))
-    .execution_options(populate_existing=True)
-)
-_BY_KEY_OR_REFERENCE = (
-    select(Payment)
-    .where(
-        or_(
-            Payment.idempotency_key == bindparam("key"),
-            (Payment.channel == bindparam("channel"))
-            & (Payment.scope == bindparam("scope"))
-            & (Payment.reference == bindparam("reference")),
-        )
+# Built once (bind parameters): building a SELECT costs more than running it. What these
+# reads use of a payment (its key, request hash and stored answer) is written with it and
+# never changes, so a copy already in the session is as good as the row.
+_BY_KEY = select(Payment).where(Payment.idempotency_key == bindparam("key"))
+_BY_KEY_OR_REFERENCE = select(Payment).where(
+    or_(
+        Payment.idempotency_key == bindparam("key"),
+        (Payment.channel == bindparam("channel"))
+        & (Payment.scope == bindparam("scope"))
+        & (Payment.reference == bindparam("reference")),
     )
-    .execution_options(populate_existing=True)
 )
 
 

@@ -12,14 +12,23 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
+from sqlmodel import Session
 
-from lending.models import Loan, Payment, PaymentAllocation
+from lending.db import get_engine
+from lending.errors import Conflict, InvalidInput
+from lending.models import Loan, LoanTransaction, Payment, PaymentAllocation
+from lending.models.enums import PaymentChannel, TxnKind
+from lending.services import payments
 from lending.services.nightly import verify
+from lending.services.payments import PaymentRequest, Reversal, post_payment, reverse_payment
 from lending.services.receipts import import_receipts
 from tests import factories as f
 from tests.services.test_servicing_record import first, night
-from tests.web.helpers import NOW, body, post
-from tests.web.servicing import book_loan, pay
+from tests.web.helpers import AGENT, NOW, body, post
+from tests.web.servicing import STAFF, book_loan, pay
+
+CASH = PaymentChannel.CASH
+KARACHI = "Asia/Karachi"
 
 
 @pytest.fixture
@@ -153,3 +162,106 @@ def test_a_payment_is_found_again_by_its_key_before_its_reference(session, clien
     both = pay(client, loan_id, "100.00", "k1", reference="R2")  # k1 is R1's, R2 is k2's
     assert (both.status_code, both.json["message"]) == (409, key_used)
     assert session.execute(select(func.count()).select_from(Payment)).scalar_one() == 2
+
+
+def request(loan_id: int, amount: str, **fields) -> PaymentRequest:
+    values = dict(loan_id=loan_id, amount=Decimal(amount), paid_at=NOW, channel=CASH)
+    return PaymentRequest(**{**values, **fields})
+
+
+def post_one(session, payment: PaymentRequest):
+    return post_payment(session=session, request=payment, now=NOW, timezone=KARACHI)
+
+
+def test_up_to_the_products_tolerance_above_the_payoff_is_kept_and_a_paisa_more_refused(
+    session, client, loan_id
+):
+    """QIST-STD keeps up to Rs 100.00 beyond what settles the loan as a credit; a request
+    that does not say staff allowed more is refused a paisa beyond that, writing nothing."""
+    quote = client.get(f"/api/v1/loans/{loan_id}/payoff?as_of=2026-11-28", headers=AGENT).json
+    payoff = Decimal(quote["total"])
+    with pytest.raises(InvalidInput) as raised:
+        post_one(session, request(loan_id, str(payoff + Decimal("100.01"))))
+    assert list(raised.value.errors) == ["amount"]
+    session.rollback()
+    assert session.execute(select(func.count()).select_from(Payment)).scalar_one() == 0
+    posted = post_one(session, request(loan_id, str(payoff + Decimal("100.00"))))
+    assert (posted.document["loan_status"], posted.document["credit_balance"]) == (
+        "settled",
+        "100.00",
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "reference", "answer"),
+    [
+        ("k1", "OTHER", "same"),  # the key was committed meanwhile: its first answer
+        ("k2", "R1", "This payment clashes with another one being posted; try again."),
+    ],
+)
+def test_a_key_or_receipt_committed_while_we_posted_is_answered_not_a_500(
+    session, client, loan_id, monkeypatch, key, reference, answer
+):
+    """Two requests race: the second looked for an earlier payment before the first
+    committed, so its INSERT meets the unique key or receipt number. It is answered with the
+    first payment (the same key) or a 409 (another key, the same receipt), never a 500."""
+    first_posted = post_one(
+        session, request(loan_id, "100.00", idempotency_key="k1", reference="R1")
+    )
+    session.commit()
+    monkeypatch.setattr(payments, "_earlier_or_refused", lambda *args: None)  # the race
+    body = request(loan_id, "100.00", idempotency_key=key, reference=reference)
+    if answer == "same":
+        body = request(loan_id, "100.00", idempotency_key="k1", reference="R1")
+        again = post_one(session, body)
+        assert (again.replayed, again.document) == (True, first_posted.document)
+    else:
+        with pytest.raises(Conflict) as raised:
+            post_one(session, body)
+        assert raised.value.message == answer
+    session.rollback()
+    assert session.execute(select(func.count()).select_from(Payment)).scalar_one() == 1
+
+
+def test_a_payment_reversed_by_someone_else_meanwhile_is_not_reversed_twice(
+    app, session, client, loan_id
+):
+    """Staff A has the payment in hand (loaded before); staff B reverses it and commits;
+    A's reversal then finds it reversed (read again once the loan is locked): 409."""
+    paid = pay(client, loan_id, "6990.00", "p").json
+    mine = Session(get_engine(app))
+    mine.get(Payment, paid["payment_id"])  # held in A's session, as posted
+    theirs = client.post(
+        f"/api/v1/payments/{paid['payment_id']}/reverse", json={"reason": "Bounced."}, headers=STAFF
+    )
+    assert theirs.status_code == 200
+    user = session.execute(select(Payment.posted_by_id)).scalar_one()
+    with pytest.raises(Conflict) as raised:
+        reverse_payment(
+            session=mine,
+            reversal=Reversal(paid["payment_id"], user, "Bounced too."),
+            now=NOW,
+            timezone=KARACHI,
+        )
+    assert raised.value.message == "This payment has already been reversed."
+    mine.close()
+    reversals = select(func.count()).select_from(LoanTransaction)
+    assert (
+        session.execute(reversals.where(LoanTransaction.kind == TxnKind.REVERSAL)).scalar_one() == 1
+    )
+
+
+def test_a_reversal_keeps_the_first_500_characters_of_its_reason(session, client, loan_id):
+    paid = pay(client, loan_id, "6990.00", "p").json
+    user = session.execute(select(Payment.posted_by_id)).scalar_one()
+    reason = "x" * 499 + "yz"
+    reverse_payment(
+        session=session,
+        reversal=Reversal(paid["payment_id"], user, reason),
+        now=NOW,
+        timezone=KARACHI,
+    )
+    note = session.execute(
+        select(LoanTransaction.note).where(LoanTransaction.kind == TxnKind.REVERSAL)
+    ).scalar_one()
+    assert note == "x" * 499 + "y"
