@@ -206,6 +206,7 @@ _PAID = tuple(f"paid_{p.value}" for p in PARTS)
 def book_of(state: LoanState) -> Book:
     """The engine's paisa state of a LoanState."""
     fixed = state.islamic if state.fixed_profit is None else state.fixed_profit
+    accrual = state.accrual
     book = Book(
         start=state.start,
         annual_rate=state.annual_rate,
@@ -213,17 +214,14 @@ def book_of(state: LoanState) -> Book:
         islamic=state.islamic,
         rebate_pct=state.rebate_pct,
         reduce=None if state.reduce is None else state.reduce.engine(),
+        closed=state.closed,
+        accrual=None if accrual is None else (accrual.index, accrual.mark, accrual.balance_days),
     )
     for item in state.instalments:
         owed = [to_paisa(getattr(item, name)) for name in _OWED]
         paid = [to_paisa(getattr(item, name)) for name in _PAID]
-        book.add(item.n, item.due_date, owed, paid, to_paisa(item.tolerance))
-        book.waived[-1] = to_paisa(item.late_fee_waived)
-        book.paid_on[-1] = item.paid_on
-    book.closed = state.closed
-    if state.accrual is not None:
-        book.acc_index, book.acc_mark = state.accrual.index, state.accrual.mark
-        book.acc_balance_days = state.accrual.balance_days
+        waived = to_paisa(item.late_fee_waived)
+        book.add(item.n, item.due_date, owed, paid, to_paisa(item.tolerance), waived, item.paid_on)
     return book
 
 

@@ -99,44 +99,53 @@ class Book:
     )
 
     def __init__(
-        self, *, start: date, annual_rate, fixed: bool, islamic: bool, rebate_pct, reduce=None
+        self,
+        *,
+        start: date,
+        annual_rate,
+        fixed: bool,
+        islamic: bool,
+        rebate_pct,
+        reduce: "Reduce | None",
+        closed: bool,
+        accrual: tuple[int, date, int] | None,
     ):
         self.start = start
         self.rate = rate_units(annual_rate)
         self.fixed = fixed  # flat or Murabaha: profit fixed at booking
         self.islamic = islamic
         self.rebate_pct = int(rebate_pct * 100)  # hundredths of a percent
-        self.reduce: Reduce | None = reduce  # None: money ahead pays the next instalments
+        self.reduce = reduce  # None: money ahead pays the next instalments
         self.n: list[int] = []
         self.due: list[date] = []
-        self.owed: list[
-            list[int]
-        ] = []  # per instalment, per part: charged (late fee net of waiver)
+        self.owed: list[list[int]] = []  # per instalment, per part (late fee net of waiver)
         self.paid: list[list[int]] = []
         self.waived: list[int] = []  # late fee waived
         self.tolerance: list[int] = []
         self.paid_on: list[date | None] = []
         self.left = 0  # everything charged and not yet paid, in paisa
-        self.profit_after: list[int] | None = None  # [i]: scheduled profit from index i on
-        self.kept_after: list[int] | None = None  # [i]: the part of it never rebated (fixed)
-        self.closed = False
+        # [i]: scheduled profit from index i on, and the part of it never rebated (fixed):
+        # made on first use, once every instalment is in (rows are added only while the book
+        # is made), and made again when a re-amortisation changes the profit
+        self.profit_after: list[int] | None = None
+        self.kept_after: list[int] | None = None
+        self.closed = closed
         self.settled_on: date | None = None
-        self.acc_index: int | None = None  # the period whose accrual is tracked
-        self.acc_mark: date = start
-        self.acc_balance_days = 0
+        # The period whose accrual is tracked, the date it is folded to and its balance x
+        # days so far; none until a payment (`advance` sets all three) or a stored replay.
+        self.acc_index, self.acc_mark, self.acc_balance_days = accrual or (None, None, None)
         self.touched: set[int] = set()  # instalments changed since the book was made
 
-    def add(self, n: int, due_date: date, owed: list[int], paid: list[int], tolerance=0):
+    def add(self, n: int, due_date: date, owed, paid, tolerance: int, waived: int, paid_on):
         """Append an instalment (amounts in paisa, in PARTS order)."""
         self.n.append(n)
         self.due.append(due_date)
         self.owed.append(list(owed))
         self.paid.append(list(paid))
-        self.waived.append(0)
+        self.waived.append(waived)
         self.tolerance.append(tolerance)
-        self.paid_on.append(None)
+        self.paid_on.append(paid_on)
         self.left += sum(owed) - sum(paid)
-        self.profit_after = self.kept_after = None  # the suffix sums are made on first use
 
     def _suffixes(self) -> None:
         """Scheduled profit of the instalments from index i on, and the part never rebated."""

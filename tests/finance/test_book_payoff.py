@@ -15,6 +15,7 @@ from lending.finance.allocation import (
     apply_allocation,
     book_of,
     booked_state,
+    payoff_quote,
     state_from_schedule,
 )
 from lending.finance.enums import Method, Prepayment
@@ -123,3 +124,32 @@ def test_the_book_keeps_what_is_left_and_its_payoff_true_through_any_events(
             book.waive_late_fee(index, amount % 100_000, on)
         assert book.left == _sum(book.owed) - _sum(book.paid)
         assert book.payoff(on) == _sum(book.dues(on))
+
+
+def test_the_accrual_starts_again_in_each_period():
+    """Rs 36,500 at 36.5% over 2 months from 1 January 2025 (reducing, 30/360): r = 36.5%/12;
+    the level instalment 36,500 x r / (1 - (1 + r)^-2) = 19,086.81, up to the rupee 19,087.00;
+    instalment 1 earns 36,500 x r = 1,110.21 (principal 17,976.79), instalment 2 is 18,523.21
+    and 18,523.21 x r = 563.41. Actual/365 at 36.5% is exactly 0.1% a day.
+
+    1,000.00 on 11 January pays instalment 1's profit ahead; 1,000.00 on 6 February (after its
+    due date) pays the 110.21 left of its profit and 889.79 of its principal. On 11 February
+    the payoff is instalment 1's 17,087.00 of principal, instalment 2's 18,523.21, and what
+    18,523.21 earns in the 10 days of February: 185.23 (not January's days as well)."""
+    terms = LoanTerms(
+        principal=Decimal("36500"), annual_rate=Decimal("36.5"), tenor=2, start=date(2025, 1, 1)
+    )
+    schedule = build_schedule(terms)
+    assert [(r.principal, r.profit, r.total) for r in schedule.instalments] == [
+        (Decimal("17976.79"), Decimal("1110.21"), Decimal("19087.00")),
+        (Decimal("18523.21"), Decimal("563.41"), Decimal("19086.62")),
+    ]
+    state = state_from_schedule(schedule)
+    for amount, on in (("1000", date(2025, 1, 11)), ("1000", date(2025, 2, 6))):
+        state = apply_allocation(state, allocate(state, Decimal(amount), on))
+    quote = payoff_quote(state, date(2025, 2, 11))
+    assert (quote.principal, quote.profit, quote.total) == (
+        Decimal("35610.21"),
+        Decimal("185.23"),
+        Decimal("35795.44"),
+    )
