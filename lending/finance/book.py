@@ -127,8 +127,9 @@ class Book:
         # [i]: scheduled profit from index i on, and the part of it never rebated (fixed):
         # made on first use, once every instalment is in (rows are added only while the book
         # is made), and made again when a re-amortisation changes the profit
-        self.profit_after: list[int] | None = None
-        self.kept_after: list[int] | None = None
+        self.profit_after: list[int] | None
+        self.kept_after: list[int] | None
+        self.profit_after = self.kept_after = None
         self.closed = closed
         self.settled_on: date | None = None
         # The period whose accrual is tracked, the date it is folded to and its balance x
