@@ -198,8 +198,7 @@ def _earlier(session: Session, request: PaymentRequest, scope: str) -> Payment |
 
 
 def _by_key(session: Session, request: PaymentRequest) -> Payment | None:
-    if request.idempotency_key is None:
-        return None
+    # No key matches nothing (`= NULL`).
     return session.exec(_BY_KEY, params={"key": request.idempotency_key}).first()
 
 

@@ -230,7 +230,7 @@ def test_a_payment_reversed_by_someone_else_meanwhile_is_not_reversed_twice(
     A's reversal then finds it reversed (read again once the loan is locked): 409."""
     paid = pay(client, loan_id, "6990.00", "p").json
     mine = Session(get_engine(app))
-    mine.get(Payment, paid["payment_id"])  # held in A's session, as posted
+    held = mine.get(Payment, paid["payment_id"])  # held in A's session, as posted
     theirs = client.post(
         f"/api/v1/payments/{paid['payment_id']}/reverse", json={"reason": "Bounced."}, headers=STAFF
     )
@@ -244,6 +244,7 @@ def test_a_payment_reversed_by_someone_else_meanwhile_is_not_reversed_twice(
             timezone=KARACHI,
         )
     assert raised.value.message == "This payment has already been reversed."
+    assert held.status == "reversed"  # read again, under the loan's lock
     mine.close()
     reversals = select(func.count()).select_from(LoanTransaction)
     assert (
@@ -265,3 +266,23 @@ def test_a_reversal_keeps_the_first_500_characters_of_its_reason(session, client
         select(LoanTransaction.note).where(LoanTransaction.kind == TxnKind.REVERSAL)
     ).scalar_one()
     assert note == "x" * 499 + "y"
+
+
+def test_a_payment_a_minute_into_tomorrow_in_karachi_is_replayed_through_tomorrow(
+    app, session, client, loan_id
+):
+    """At 23:58 in Karachi on instalment 1's due date (28 December), a wallet reports a
+    payment made at 00:02 on the 29th (its clock four minutes ahead). Its business day is the
+    29th: the loan is replayed through that day, so the instalment it fully pays is paid on
+    the 29th and, short by 100.00 otherwise, would be a day past due."""
+    app.extensions["lending.clock"] = lambda: datetime(2026, 12, 28, 18, 58, tzinfo=UTC)
+    paid_at = "2026-12-29T00:02:00+05:00"
+    short = pay(client, loan_id, "6890.00", "s", paid_at=paid_at)
+    assert short.status_code == 201
+    assert session.get(Loan, loan_id).days_past_due == 1
+    rest = pay(client, loan_id, "100.00", "r", paid_at=paid_at)
+    assert rest.status_code == 201
+    item = first(session, loan_id)
+    assert item.paid_on == date(2026, 12, 29)
+    session.expire_all()
+    assert session.get(Loan, loan_id).days_past_due == 0
