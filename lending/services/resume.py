@@ -45,7 +45,7 @@ def can_resume(loaded: Loaded, first: date) -> bool:
     return may_resume(loaded.loan, first) and all(
         chargeable_from(rule, row.due_date) <= first
         for row in loaded.instalments
-        if row.late_fee > 0
+        if row.late_fee  # charged (a stored fee is never below 0)
     )
 
 
@@ -54,7 +54,7 @@ def stored_state(loaded: Loaded) -> LoanState:
     loan, booked = loaded.loan, loaded.terms.state
     rows = tuple(row_state(i, stored=True) for i in loaded.instalments)
     accrual = None
-    if loan.accrual_index is not None and loan.accrual_mark is not None:
+    if loan.accrual_index is not None:  # stored with its mark and balance-days
         accrual = Accrual(loan.accrual_index, loan.accrual_mark, loan.accrual_balance_days)
     return replace(
         booked,

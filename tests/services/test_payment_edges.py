@@ -286,3 +286,36 @@ def test_a_payment_a_minute_into_tomorrow_in_karachi_is_replayed_through_tomorro
     assert item.paid_on == date(2026, 12, 29)
     session.expire_all()
     assert session.get(Loan, loan_id).days_past_due == 0
+
+
+def test_a_settlement_after_a_prepayment_in_the_same_period_pays_exactly_the_quote(
+    app, session, client, loan_id
+):
+    """19,249.50 paid on 8 December lowers the balance from that day; the quote for 18
+    December counts the profit on 38,499.00 for 10 days and on what is left for 10 more. A
+    payment of exactly that quote on the 18th (resumed from the stored state, which keeps
+    where the period's accrual stands) settles the loan with nothing over."""
+    app.extensions["lending.clock"] = lambda: datetime(2026, 12, 18, 7, tzinfo=UTC)
+    half = pay(client, loan_id, "19249.50", "h", paid_at="2026-12-08T12:00:00+05:00")
+    assert half.status_code == 201
+    quote = client.get(f"/api/v1/loans/{loan_id}/payoff?as_of=2026-12-18", headers=AGENT).json
+    doc = pay(client, loan_id, quote["total"], "s", paid_at="2026-12-18T12:00:00+05:00").json
+    assert (doc["loan_status"], doc["unapplied"], doc["credit_balance"]) == (
+        "settled",
+        "0.00",
+        "0.00",
+    )
+
+
+def test_payments_after_the_last_due_date_resume_from_a_state_with_no_period_running(
+    app, session, client, loan_id
+):
+    """Past the sixth and last due date (28 May 2027) no period is running, so the stored
+    state has no accrual; a second payment then starts from that state."""
+    app.extensions["lending.clock"] = lambda: datetime(2027, 6, 10, 7, tzinfo=UTC)
+    for key in ("a", "b"):
+        paid = pay(client, loan_id, "100.00", key, paid_at="2027-06-10T12:00:00+05:00")
+        assert paid.status_code == 201, paid.json
+    loan = session.get(Loan, loan_id)
+    assert loan.accrual_index is None
+    assert [d for _, d in verify.check(session, [loan], date(2027, 6, 10))] == [[]]
