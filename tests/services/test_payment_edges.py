@@ -319,3 +319,27 @@ def test_payments_after_the_last_due_date_resume_from_a_state_with_no_period_run
     loan = session.get(Loan, loan_id)
     assert loan.accrual_index is None
     assert [d for _, d in verify.check(session, [loan], date(2027, 6, 10))] == [[]]
+
+
+def test_a_payment_after_a_waiver_owes_only_what_was_not_waived(app, session, client, loan_id):
+    """The night of 2 January charges Rs 500 on instalment 1; staff waive it on 3 January;
+    6,990.00 paid the same day (resumed from the stored state, where the fee stands net of
+    the waiver) pays the instalment and nothing of the fee."""
+    night(app, date(2027, 1, 2))
+    app.extensions["lending.clock"] = lambda: datetime(2027, 1, 3, 7, tzinfo=UTC)
+    waived = client.post(
+        f"/api/v1/loans/{loan_id}/waivers",
+        json={"instalment": 1, "reason": "First time late."},
+        headers=STAFF,
+    )
+    assert waived.status_code == 201, waived.json
+    paid = pay(client, loan_id, "6990.00", "p", paid_at="2027-01-03T12:00:00+05:00").json
+    assert [(a["late_fee"], a["principal"]) for a in paid["allocations"]][0][0] == "0.00"
+    item = first(session, loan_id)
+    assert (item.late_fee_waived, item.paid_late_fee, item.paid_on) == (
+        Decimal("500.00"),
+        Decimal("0.00"),
+        date(2027, 1, 3),
+    )
+    loan = session.get(Loan, loan_id)
+    assert [d for _, d in verify.check(session, [loan], date(2027, 1, 3))] == [[]]
