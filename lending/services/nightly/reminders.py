@@ -3,10 +3,12 @@
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 
 from babel.dates import format_date
 from babel.numbers import format_currency
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -82,33 +84,34 @@ def _for_offset(session, versions: list, offset: int, as_of: date, texts: "_Text
         .order_by(Instalment.id)
     ).all()
     messages = [m for row in rows for m in _messages(row, offset, texts)]
-    keys = [m["dedupe_key"] for m in messages]
-    existing = (
-        set(
-            session.execute(
-                select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(keys))
-            ).scalars()
-        )
-        if keys
-        else set()
-    )
-    fresh = [m for m in messages if m["dedupe_key"] not in existing]
-    if fresh:
-        created = utcnow()
+    if not messages:
+        return []
+    # A reminder queued before (a night run again) is skipped by its unique dedupe key in the
+    # INSERT itself, not by reading the keys back first (tens of thousands on a large book).
+    created = utcnow()
+    fields = {
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "last_error": "",
+        "created_at": created,
+    }
+    inserted = set(
         session.execute(
-            insert(OutboxMessage),
-            [
-                m
-                | {
-                    "status": OutboxStatus.PENDING,
-                    "attempts": 0,
-                    "last_error": "",
-                    "created_at": created,
-                }
-                for m in fresh
-            ],
+            _insert_new(session.get_bind().dialect.name), [m | fields for m in messages]
         )
-    return fresh
+        .scalars()
+        .all()
+    )
+    return [m for m in messages if m["dedupe_key"] in inserted]
+
+
+@cache
+def _insert_new(dialect: str):
+    """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key, in the dialect."""
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(OutboxMessage.__table__)
+    return insert.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(
+        OutboxMessage.__table__.c.dedupe_key
+    )
 
 
 def _messages(row, offset: int, texts: "_Texts") -> list[dict]:
