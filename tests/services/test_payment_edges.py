@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from lending.db import get_engine
 from lending.errors import Conflict, InvalidInput
-from lending.models import Loan, LoanTransaction, Payment, PaymentAllocation
+from lending.models import Instalment, Loan, LoanTransaction, Payment, PaymentAllocation
 from lending.models.enums import PaymentChannel, TxnKind
 from lending.services import payments
 from lending.services.nightly import verify
@@ -25,7 +25,7 @@ from lending.services.receipts import import_receipts
 from tests import factories as f
 from tests.services.test_servicing_record import first, night
 from tests.web.helpers import AGENT, NOW, body, post
-from tests.web.servicing import STAFF, book_loan, pay
+from tests.web.servicing import STAFF, book_loan, callback, pay, signed, use_webhook_secret
 
 CASH = PaymentChannel.CASH
 KARACHI = "Asia/Karachi"
@@ -343,3 +343,39 @@ def test_a_payment_after_a_waiver_owes_only_what_was_not_waived(app, session, cl
     )
     loan = session.get(Loan, loan_id)
     assert [d for _, d in verify.check(session, [loan], date(2027, 1, 3))] == [[]]
+
+
+def test_a_gateway_payment_dated_before_a_counter_payment_takes_its_place_in_the_waterfall(
+    app, session, client, loan_id
+):
+    """3,000.00 at the counter on 10 December goes to instalment 1. The wallet's callback then
+    reports 6,990.00 paid on 5 December: replayed in date order, the wallet's payment pays
+    instalment 1 in full and the counter's 3,000.00 moves to instalment 2 (each payment's
+    allocation rows add up to where its money is now)."""
+    app.extensions["lending.clock"] = lambda: datetime(2026, 12, 10, 9, tzinfo=UTC)
+    counter = pay(client, loan_id, "3000.00", "c", paid_at="2026-12-10T12:00:00+05:00").json
+    use_webhook_secret(app)
+    raw, headers = signed(
+        callback(loan_id, "6990.00", "JC-5", paid_at=datetime(2026, 12, 5, 7, tzinfo=UTC))
+    )
+    wallet = client.post("/api/v1/webhooks/payments", data=raw, headers=headers)
+    assert wallet.status_code == 201, wallet.json
+    by_instalment = {}
+    for payment_id in (counter["payment_id"], wallet.json["payment_id"]):
+        rows = session.execute(
+            select(
+                Instalment.n,
+                func.sum(
+                    PaymentAllocation.principal
+                    + PaymentAllocation.profit
+                    + PaymentAllocation.fee
+                    + PaymentAllocation.late_fee
+                ),
+            )
+            .join(Instalment, Instalment.id == PaymentAllocation.instalment_id)
+            .where(PaymentAllocation.payment_id == payment_id)
+            .group_by(Instalment.n)
+        ).all()
+        by_instalment[payment_id] = {n: Decimal(total) for n, total in rows if total}
+    assert by_instalment[wallet.json["payment_id"]] == {1: Decimal("6990.00")}
+    assert by_instalment[counter["payment_id"]] == {2: Decimal("3000.00")}
