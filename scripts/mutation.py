@@ -995,7 +995,9 @@ def run(args, module: str, mutants: list[Mutant], tests: list[str]) -> list[Muta
                 job.write(_apply(job.original, m))
                 try:
                     reply = None
-                    if m.function and job.warm is not None:
+                    # A function run while the module is imported (one that builds a module
+                    # constant) has done its work before a patch could reach it: import it.
+                    if m.function and job.warm is not None and not span & import_lines:
                         patch = {"module": dotted, "qualname": m.function, "file": str(job.target)}
                         reply = job.ask({**request, "patch": patch}, warm=True)
                         m.way = "patched"
