@@ -261,7 +261,7 @@ class Book:
 
     # -- paying ---------------------------------------------------------------------------
 
-    def pay(self, amount: int, on: date, parts=PARTS, per_part: bool = False):
+    def pay(self, amount: int, on: date, parts, per_part: bool):
         """Apply `amount` paisa paid on `on`; return (lines {index: [4]}, unapplied, closes)."""
         if self.closed:  # nothing to pay: all of it is a credit
             return {}, amount, True

@@ -18,6 +18,7 @@ from lending.finance.allocation import (
     payoff_quote,
     state_from_schedule,
 )
+from lending.finance.book import LATE, PARTS
 from lending.finance.enums import Method, Prepayment
 from lending.finance.money import to_money
 from lending.finance.schedule import build_schedule
@@ -112,18 +113,30 @@ def test_the_book_keeps_what_is_left_and_its_payoff_true_through_any_events(
         principal=Decimal("60000"), annual_rate=Decimal("30"), tenor=tenor, start=START, **kind
     )
     state = replace(booked_state(terms, prepayment), rebate_pct=Decimal(rebate))
-    book, on = book_of(state), START
+    book, on, charged = book_of(state), START, set()
     for op, gap, amount, n in ops:
         on += timedelta(days=gap)
         index = n % len(book.n)
         if op == "pay":
-            book.pay(amount, on)
-        elif op == "fee" and not book.late_fee_charged(index):
-            book.charge_late_fee(index, amount % 100_000)
+            book.pay(amount, on, PARTS, False)
+        elif op == "fee":
+            if index in charged:  # one late fee an instalment, paid, waived or not
+                assert book.late_fee_charged(index)
+            elif not book.closed:
+                assert not book.late_fee_charged(index)
+                book.charge_late_fee(index, amount % 100_000 + 1)
+                charged.add(index)
         elif op == "waive":
-            book.waive_late_fee(index, amount % 100_000, on)
+            unpaid = book.owed[index][LATE] - book.paid[index][LATE]
+            waived = book.waive_late_fee(index, amount % 100_000, on)
+            assert waived == min(amount % 100_000, unpaid)
+            assert book.owed[index][LATE] - book.paid[index][LATE] == unpaid - waived
         assert book.left == _sum(book.owed) - _sum(book.paid)
         assert book.payoff(on) == _sum(book.dues(on))
+        if not book.closed:  # an instalment has a paid date exactly when it is paid in full
+            for i in range(len(book.n)):
+                full = all(book.paid[i][k] >= book.owed[i][k] for k in range(4))
+                assert (book.paid_on[i] is not None) == full, (i, book.owed[i], book.paid[i])
 
 
 def test_the_accrual_starts_again_in_each_period():
@@ -153,3 +166,13 @@ def test_the_accrual_starts_again_in_each_period():
         Decimal("185.23"),
         Decimal("35795.44"),
     )
+
+
+def test_money_paid_after_the_loan_is_settled_is_all_credit_and_keeps_the_settled_date():
+    terms = LoanTerms(principal=Decimal("60000"), annual_rate=Decimal("30"), tenor=6, start=START)
+    book = book_of(state_from_schedule(build_schedule(terms)))
+    settled_on = date(2024, 3, 1)
+    lines, left, closes = book.pay(book.payoff(settled_on), settled_on, PARTS, False)
+    assert (left, closes, book.settled_on) == (0, True, settled_on)
+    assert book.pay(10_000, date(2024, 4, 1), PARTS, False) == ({}, 10_000, True)
+    assert book.settled_on == settled_on
