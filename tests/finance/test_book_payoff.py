@@ -69,7 +69,9 @@ def test_a_flat_loan_with_half_the_profit_rebated_settles_at_its_quote_and_not_b
     on = date(2024, 4, 1)
     owed = book_of(state).payoff(on)
     assert owed == sum(sum(row) for row in book_of(state).dues(on))
-    assert apply_allocation(state, allocate(state, to_money(owed), on)).closed
+    settled = apply_allocation(state, allocate(state, to_money(owed), on))
+    assert settled.closed
+    assert [i.paid_on for i in settled.instalments] == [on] * 6  # rebated rows too
     assert not apply_allocation(state, allocate(state, to_money(owed - 1), on)).closed
 
 
