@@ -8,7 +8,7 @@ booked 2026-11-28 12:00 Karachi (07:00 UTC, the pinned clock); instalment 1 is 6
 """
 
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -379,3 +379,19 @@ def test_a_gateway_payment_dated_before_a_counter_payment_takes_its_place_in_the
         by_instalment[payment_id] = {n: Decimal(total) for n, total in rows if total}
     assert by_instalment[wallet.json["payment_id"]] == {1: Decimal("6990.00")}
     assert by_instalment[counter["payment_id"]] == {2: Decimal("3000.00")}
+
+
+def test_a_conventional_flat_loan_settled_early_pays_its_profit_by_time_not_by_balance(
+    setup, client
+):
+    """A flat (not Islamic) loan fixes its profit at booking: settled 10 days into its first
+    30-day period (28 November to 28 December), it owes all its principal and 10/30 of
+    instalment 1's profit, half up; the rest is rebated (the product's 100%). Worked from the
+    booked rows: not the reducing-balance accrual a conventional loan would earn."""
+    loan_id = book_loan(client, product_code="QIST-FLAT")
+    loan = client.get(f"/api/v1/loans/{loan_id}", headers=AGENT).json
+    rows = loan["schedule"]
+    principal = sum(Decimal(r["principal"]) for r in rows)
+    profit = (Decimal(rows[0]["profit"]) * 10 / 30).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    quote = client.get(f"/api/v1/loans/{loan_id}/payoff?as_of=2026-12-08", headers=AGENT).json
+    assert (Decimal(quote["principal"]), Decimal(quote["profit"])) == (principal, profit)
