@@ -36,6 +36,29 @@ def loan_id(setup, client) -> int:
     return book_loan(client)
 
 
+def wallet_file(session, loan_id: int, *rows: tuple[str, str]) -> None:
+    """A wallet's settlement file: (amount, day paid at 10:00 Karachi) per row, imported."""
+    lines = [
+        f"{loan_id},{amount},{day}T10:00:00+05:00,easypaisa,EP-{k}"
+        for k, (amount, day) in enumerate(rows, start=1)
+    ]
+    text = "loan_id,amount,paid_at,channel,reference\n" + "\n".join(lines) + "\n"
+    assert import_receipts(session, text).added == len(rows)
+    session.commit()
+
+
+def allocated(session, payment_id: int) -> dict[int, Decimal]:
+    """What a payment's allocation rows add up to, by instalment number (0s left out)."""
+    part = PaymentAllocation
+    rows = session.execute(
+        select(Instalment.n, func.sum(part.principal + part.profit + part.fee + part.late_fee))
+        .join(Instalment, Instalment.id == part.instalment_id)
+        .where(part.payment_id == payment_id)
+        .group_by(Instalment.n)
+    ).all()
+    return {n: Decimal(total) for n, total in rows if total}
+
+
 def test_a_payment_up_to_five_minutes_ahead_of_our_clock_is_taken(client, loan_id):
     """A rail's clock may run a little ahead of ours: five minutes, not a second more."""
     ahead = pay(client, loan_id, "100.00", "a", paid_at=(NOW + timedelta(minutes=5)).isoformat())
@@ -75,14 +98,7 @@ def test_a_file_with_two_rows_for_a_loan_on_either_side_of_a_counter_payment(
     app.extensions["lending.clock"] = lambda: datetime(2026, 12, 6, 7, tzinfo=UTC)
     counter = pay(client, loan_id, "1000.00", "c", paid_at="2026-12-03T10:00:00+05:00")
     assert counter.status_code == 201
-    report = import_receipts(
-        session,
-        "loan_id,amount,paid_at,channel,reference\n"
-        f"{loan_id},2000.00,2026-12-01T10:00:00+05:00,easypaisa,EP-1\n"
-        f"{loan_id},3990.00,2026-12-05T10:00:00+05:00,easypaisa,EP-2\n",
-    )
-    assert report.added == 2
-    session.commit()
+    wallet_file(session, loan_id, ("2000.00", "2026-12-01"), ("3990.00", "2026-12-05"))
     night(app, date(2026, 12, 6))
     session.expire_all()
     payments = session.execute(select(Payment).order_by(Payment.paid_at)).scalars().all()
@@ -92,17 +108,7 @@ def test_a_file_with_two_rows_for_a_loan_on_either_side_of_a_counter_payment(
         (Decimal("3990.00"), 0),
     ]
     for payment in payments:  # each payment's allocation is what it paid
-        allocated = session.execute(
-            select(
-                func.sum(
-                    PaymentAllocation.principal
-                    + PaymentAllocation.profit
-                    + PaymentAllocation.fee
-                    + PaymentAllocation.late_fee
-                )
-            ).where(PaymentAllocation.payment_id == payment.id)
-        ).scalar_one()
-        assert Decimal(allocated) == payment.amount
+        assert allocated(session, payment.id) == {1: payment.amount}
     item = first(session, loan_id)
     assert (item.paid_principal + item.paid_profit, item.paid_on) == (
         Decimal("6990.00"),
@@ -124,14 +130,7 @@ def test_a_file_row_dated_before_a_fee_replays_it_away_beside_a_later_row(
     app.extensions["lending.clock"] = lambda: datetime(2027, 1, 4, 12, tzinfo=UTC)
     counter = pay(client, loan_id, "100.00", "c", paid_at="2027-01-03T10:00:00+05:00")
     assert counter.status_code == 201
-    report = import_receipts(
-        session,
-        "loan_id,amount,paid_at,channel,reference\n"
-        f"{loan_id},6990.00,2026-12-27T10:00:00+05:00,easypaisa,EP-1\n"
-        f"{loan_id},100.00,2027-01-04T10:00:00+05:00,easypaisa,EP-2\n",
-    )
-    assert report.added == 2
-    session.commit()
+    wallet_file(session, loan_id, ("6990.00", "2026-12-27"), ("100.00", "2027-01-04"))
     night(app, date(2027, 1, 4))
     item = first(session, loan_id)
     assert (item.late_fee, item.paid_on) == (Decimal("0.00"), date(2026, 12, 27))
@@ -360,25 +359,8 @@ def test_a_gateway_payment_dated_before_a_counter_payment_takes_its_place_in_the
     )
     wallet = client.post("/api/v1/webhooks/payments", data=raw, headers=headers)
     assert wallet.status_code == 201, wallet.json
-    by_instalment = {}
-    for payment_id in (counter["payment_id"], wallet.json["payment_id"]):
-        rows = session.execute(
-            select(
-                Instalment.n,
-                func.sum(
-                    PaymentAllocation.principal
-                    + PaymentAllocation.profit
-                    + PaymentAllocation.fee
-                    + PaymentAllocation.late_fee
-                ),
-            )
-            .join(Instalment, Instalment.id == PaymentAllocation.instalment_id)
-            .where(PaymentAllocation.payment_id == payment_id)
-            .group_by(Instalment.n)
-        ).all()
-        by_instalment[payment_id] = {n: Decimal(total) for n, total in rows if total}
-    assert by_instalment[wallet.json["payment_id"]] == {1: Decimal("6990.00")}
-    assert by_instalment[counter["payment_id"]] == {2: Decimal("3000.00")}
+    assert allocated(session, wallet.json["payment_id"]) == {1: Decimal("6990.00")}
+    assert allocated(session, counter["payment_id"]) == {2: Decimal("3000.00")}
 
 
 def test_a_conventional_flat_loan_settled_early_pays_its_profit_by_time_not_by_balance(
