@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from lending.db import get_engine
 from lending.errors import Conflict, InvalidInput
-from lending.models import Instalment, Loan, LoanTransaction, Payment, PaymentAllocation
+from lending.models import AuditEvent, Instalment, Loan, LoanTransaction, Payment, PaymentAllocation
 from lending.models.enums import PaymentChannel, TxnKind
 from lending.services import payments
 from lending.services.nightly import verify
@@ -127,6 +127,8 @@ def test_a_file_row_dated_before_a_fee_replays_it_away_beside_a_later_row(
     (the whole history is replayed, not resumed from the stored state)."""
     night(app, date(2027, 1, 2))
     assert first(session, loan_id).late_fee == Decimal("500.00")
+    aged = session.get(Loan, loan_id)
+    assert (aged.days_past_due, aged.bucket, aged.classification) == (5, "1-30", "watch")
     app.extensions["lending.clock"] = lambda: datetime(2027, 1, 4, 12, tzinfo=UTC)
     counter = pay(client, loan_id, "100.00", "c", paid_at="2027-01-03T10:00:00+05:00")
     assert counter.status_code == 201
@@ -135,8 +137,29 @@ def test_a_file_row_dated_before_a_fee_replays_it_away_beside_a_later_row(
     item = first(session, loan_id)
     assert (item.late_fee, item.paid_on) == (Decimal("0.00"), date(2026, 12, 27))
     loan = session.get(Loan, loan_id)
-    assert loan.days_past_due == 0
+    assert (loan.days_past_due, loan.bucket, loan.classification) == (0, "current", "regular")
     assert [d for _, d in verify.check(session, [loan], date(2027, 1, 4))] == [[]]
+    # The replay that took the fee back says so in the audit trail, as the night's charge did.
+    actions = session.execute(
+        select(AuditEvent.action, AuditEvent.after)
+        .where(AuditEvent.object_type == "loans", AuditEvent.object_id == loan_id)
+        .where(AuditEvent.action.like("fee.%"))
+        .order_by(AuditEvent.id)
+    ).all()
+    assert [a.action for a in actions][-1] == "fee.reversed"
+    assert actions[-1].after == {"instalment": 1, "amount": "500.00", "charity": False}
+
+
+def test_a_loan_paid_off_on_its_last_due_date_is_closed_not_settled_early(
+    app, session, client, loan_id
+):
+    """Paid in full on the sixth and last due date, 29 May 2027 (28 May, Youm-e-Takbeer, rolled
+    to the next working day): it ran its course (CLOSED); a
+    day earlier it would have been settled early (SETTLED)."""
+    app.extensions["lending.clock"] = lambda: datetime(2027, 5, 29, 7, tzinfo=UTC)
+    quote = client.get(f"/api/v1/loans/{loan_id}/payoff?as_of=2027-05-29", headers=AGENT).json
+    doc = pay(client, loan_id, quote["total"], "all", paid_at="2027-05-29T12:00:00+05:00").json
+    assert doc["loan_status"] == "closed"
 
 
 def test_a_payment_is_found_again_by_its_key_before_its_reference(session, client, loan_id):
