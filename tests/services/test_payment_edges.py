@@ -400,3 +400,18 @@ def test_a_conventional_flat_loan_settled_early_pays_its_profit_by_time_not_by_b
     profit = (Decimal(rows[0]["profit"]) * 10 / 30).quantize(Decimal("0.01"), ROUND_HALF_UP)
     quote = client.get(f"/api/v1/loans/{loan_id}/payoff?as_of=2026-12-08", headers=AGENT).json
     assert (Decimal(quote["principal"]), Decimal(quote["profit"])) == (principal, profit)
+
+
+def test_a_callback_dated_before_the_due_date_cures_the_loan_at_once(app, session, client, loan_id):
+    """Five days past due and in the watch list after the night of 2 January; the wallet's
+    callback for a payment made on 27 December arrives on the 3rd: the loan is current and
+    regular again as soon as it is posted, not after the next night."""
+    night(app, date(2027, 1, 2))
+    app.extensions["lending.clock"] = lambda: datetime(2027, 1, 3, 7, tzinfo=UTC)
+    use_webhook_secret(app)
+    paid_at = datetime(2026, 12, 27, 7, tzinfo=UTC)
+    raw, headers = signed(callback(loan_id, "6990.00", "JC-27", paid_at=paid_at))
+    assert client.post("/api/v1/webhooks/payments", data=raw, headers=headers).status_code == 201
+    session.expire_all()
+    loan = session.get(Loan, loan_id)
+    assert (loan.days_past_due, loan.bucket, loan.classification) == (0, "current", "regular")
