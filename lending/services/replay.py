@@ -238,7 +238,8 @@ def replayed(loaded: Loaded, through: date, *extra: Txn) -> Replay:
 @dataclass(frozen=True)
 class Cause:
     """What makes this replay: the transactions written (replayed as PENDING, PENDING + 1...
-    before they had ids), who did it and when."""
+    before they had ids; at least one: a payment, reversal or adjustment), who did it and
+    when."""
 
     written: tuple[LoanTransaction, ...]
     actor_id: int | None
@@ -246,22 +247,18 @@ class Cause:
     on: date
 
     @property
-    def txn(self) -> LoanTransaction | None:
-        """The transaction that caused the replay (the first written), if any."""
-        return self.written[0] if self.written else None
+    def txn(self) -> LoanTransaction:
+        """The transaction that caused the replay (the first written)."""
+        return self.written[0]
 
 
-def store(session: Session, loaded: Loaded, result: Replay, cause: Cause) -> list:
-    """Write what the replay changed: instalments, fee charges, allocations, the loan;
-    return the fee charges and reversals it appended."""
+def store(session: Session, loaded: Loaded, result: Replay, cause: Cause) -> None:
+    """Write what the replay changed: instalments, fee charges, allocations, the loan."""
     ids = {PENDING + k: row.id for k, row in enumerate(cause.written)}
     _instalments(session, loaded, result)
-    written = _fees(session, loaded, result, cause)
-    session.flush()
-    # Money a replay moves between payments is booked under what caused it: the transaction
-    # written, or (a night's replay) the first fee charge or reversal it appended.
-    source = cause.txn.id if cause.txn is not None else (written[0].id if written else None)
-    _allocations(session, loaded, result, cause, ids, source)
+    _fees(session, loaded, result, cause)
+    # Money a replay moves between payments is booked under what caused it.
+    _allocations(session, loaded, result, cause, ids, cause.txn.id)
     _loan(session, loaded.loan, result, cause)
     # The night charges fee days after this date straight from the instalments.
     loaded.loan.inputs_through = max(
@@ -269,7 +266,6 @@ def store(session: Session, loaded: Loaded, result: Replay, cause: Cause) -> lis
         default=loaded.loan.disbursed_on,
     )
     session.flush()
-    return written
 
 
 _PROJECTION = (*PAID, "late_fee", "paid_on")
@@ -333,7 +329,7 @@ def live_fees(transactions) -> dict[int, LoanTransaction]:
     }
 
 
-def _fees(session: Session, loaded: Loaded, result: Replay, cause: Cause) -> list:
+def _fees(session: Session, loaded: Loaded, result: Replay, cause: Cause) -> None:
     stored = live_fees(loaded.transactions)
     wanted = {fee.n: fee for fee in result.late_fees}
     events, written, loan_id = [], [], loaded.loan.id
@@ -364,7 +360,6 @@ def _fees(session: Session, loaded: Loaded, result: Replay, cause: Cause) -> lis
             for action, n, amount, charity in events
         ],
     )
-    return written
 
 
 def _txn(loan_id, kind, cause: Cause, amount, n=None, reverses=None) -> LoanTransaction:
