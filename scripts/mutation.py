@@ -57,7 +57,7 @@ DEFAULT_TESTS = {
         "tests/services/test_replay_stateful.py",
         "tests/services/test_reduce_principal_servicing.py",
     ],
-    "lending/services/": ["tests/services", "tests/web"],
+    "lending/services/": ["tests/services", "tests/web", "tests/perf_budgets"],
 }
 FALLBACK_TESTS = ["tests"]
 ROUNDING = [

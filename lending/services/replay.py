@@ -311,7 +311,7 @@ def _instalments(session: Session, loaded: Loaded, result: Replay) -> None:
     rows = []
     wanted = projection(loaded.loan, result.state)
     for row, values in zip(loaded.instalments, wanted, strict=True):
-        if any(getattr(row, name) != value for name, value in values.items()):
+        if {name: getattr(row, name) for name in values} != values:  # a row that changed
             rows.append({"row_id": row.id, **values})
             for name, value in values.items():  # keep the loaded objects true to the row
                 set_committed_value(row, name, value)
@@ -411,10 +411,10 @@ def _allocations(session, loaded: Loaded, result: Replay, cause: Cause, ids: dic
 
 def _only_new(loaded: Loaded, cause: Cause) -> bool:
     """Payments dated on or after every stored transaction move no earlier payment's money."""
-    if not cause.written or any(t.kind is not TxnKind.PAYMENT for t in cause.written):
-        return False
     first = min(t.value_date for t in cause.written)
-    return all(t.value_date <= first for t in loaded.transactions)
+    return all(t.kind is TxnKind.PAYMENT for t in cause.written) and all(
+        t.value_date <= first for t in loaded.transactions
+    )
 
 
 def _stored_allocations(session: Session, loan_id: int) -> dict[tuple[int, int], list]:
