@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -178,3 +179,118 @@ def test_money_paid_after_the_loan_is_settled_is_all_credit_and_keeps_the_settle
     assert (left, closes, book.settled_on) == (0, True, settled_on)
     assert book.pay(10_000, date(2024, 4, 1), PARTS, False) == ({}, 10_000, True)
     assert book.settled_on == settled_on
+
+
+@pytest.mark.parametrize("islamic", [False, True], ids=["flat", "murabaha"])
+@pytest.mark.parametrize(
+    ("on", "profit"),
+    [
+        # Two instalments due (1,500.00 each); the third's period (15 March to 15 April, 31
+        # days) 17 days run: 1,500 x 17/31 = 822.58 earned, half the other 677.42 kept
+        # (338.71); the three later instalments keep half their profit, 750.00 each.
+        (date(2024, 4, 1), "6411.29"),
+        # On the second due date the third period has not run a day: 3,000 + 750 + 2,250.
+        (date(2024, 3, 15), "6000.00"),
+        # On the day of disbursement: half of every instalment's profit.
+        (date(2024, 1, 15), "4500.00"),
+        # Past the last due date every instalment is due, all its profit with it.
+        (date(2024, 7, 16), "9000.00"),
+    ],
+)
+def test_a_fixed_profit_loans_payoff_worked_by_hand(islamic, on, profit):
+    """Rs 60,000 at 30% flat over 6 months from 15 January 2024 (1,500.00 profit a month),
+    half the unearned profit rebated on early settlement: the payoff is the principal, the
+    profit of the instalments due, the current period's profit by the days it has run plus
+    half of the rest, and half the profit of each later instalment."""
+    terms = LoanTerms(
+        principal=Decimal("60000"),
+        annual_rate=Decimal("30"),
+        tenor=6,
+        start=START,
+        method=Method.FLAT,
+        islamic=islamic,
+    )
+    schedule = build_schedule(terms)
+    assert {(r.principal, r.profit) for r in schedule.instalments} == {
+        (Decimal("10000.00"), Decimal("1500.00"))
+    }
+    state = replace(state_from_schedule(schedule), rebate_pct=Decimal("50"))
+    assert to_money(book_of(state).payoff(on)) == Decimal("60000") + Decimal(profit)
+
+
+@pytest.mark.parametrize(
+    ("mode", "first", "second"),
+    [
+        # A new level over the same two months: L = (26,865.00 + 553.55) x (1 + r) / (2 + r)
+        # = 13,914.65, up to the rupee 13,915.00: instalment 1 asks 13,361.45 of principal
+        # and 553.55 of profit; instalment 2 is the 13,503.55 left and 13,503.55 x r = 410.73.
+        (Prepayment.REDUCE_INSTALMENT, ("13361.45", "918.55"), ("13503.55", "410.73")),
+        # The level kept: instalment 1 asks 19,087.00 (18,533.45 of principal); instalment 2
+        # is the 8,331.55 left and 8,331.55 x r = 253.42.
+        (Prepayment.REDUCE_TENOR, ("18533.45", "918.55"), ("8331.55", "253.42")),
+    ],
+)
+def test_a_prepayment_mid_period_re_prices_the_rest_of_the_period_by_its_days(mode, first, second):
+    """Rs 36,500 at 36.5% over 2 months from 1 January 2025 (reducing, 30/360, r = 36.5%/12;
+    actual/365 is 0.1% a day). 10,000.00 paid on 11 January: 365.00 is the profit earned in
+    10 days, 9,635.00 principal, 26,865.00 left. The first period (1 January to 1 February,
+    31 days) has 21 days to run: 26,865.00 x r x 21/31 = 553.55, so instalment 1's profit
+    is 365.00 + 553.55 = 918.55 (not a whole month's on the new balance, 817.14, nor the
+    booked 1,110.21); the rest is re-amortised from there."""
+    terms = LoanTerms(
+        principal=Decimal("36500"), annual_rate=Decimal("36.5"), tenor=2, start=date(2025, 1, 1)
+    )
+    state = booked_state(terms, mode)
+    state = apply_allocation(state, allocate(state, Decimal("10000"), date(2025, 1, 11)))
+    one, two = state.instalments
+    assert (one.paid_principal, one.paid_profit) == (Decimal("9635.00"), Decimal("365.00"))
+    assert (one.principal - one.paid_principal, one.profit) == tuple(map(Decimal, first))
+    assert (two.principal, two.profit) == tuple(map(Decimal, second))
+    assert payoff_quote(state, date(2025, 1, 11)).total == Decimal("26865.00")
+
+
+@pytest.mark.parametrize("mode", [Prepayment.REDUCE_INSTALMENT, Prepayment.REDUCE_TENOR])
+def test_a_prepayment_that_leaves_ten_paisa_leaves_instalment_one_open(mode):
+    """The loan above, paid all but 0.10 of its payoff on 11 January: 0.10 earns nothing in
+    the 21 days left (26,865.00 would earn 553.55; 0.10 earns 0.002), so instalment 1's profit
+    is the 365.00 paid, and it is still short of 0.10 of principal: not paid. Instalment 2,
+    re-amortised to nothing, is."""
+    terms = LoanTerms(
+        principal=Decimal("36500"), annual_rate=Decimal("36.5"), tenor=2, start=date(2025, 1, 1)
+    )
+    state = booked_state(terms, mode)
+    on = date(2025, 1, 11)
+    assert payoff_quote(state, on).total == Decimal("36865.00")
+    state = apply_allocation(state, allocate(state, Decimal("36864.90"), on))
+    one, two = state.instalments
+    assert (one.principal - one.paid_principal, one.profit, one.paid_profit, one.paid_on) == (
+        Decimal("0.10"),
+        Decimal("365.00"),
+        Decimal("365.00"),
+        None,
+    )
+    assert (two.principal, two.profit, two.paid_on) == (Decimal("0"), Decimal("0"), on)
+    assert not state.closed
+
+
+def test_a_waiver_that_clears_the_last_of_a_late_fee_marks_the_instalment_paid():
+    """Instalment 1 of Rs 60,000 over 6 months at 30% (reducing) paid on its due date; a
+    Rs 500 late fee charged on it afterwards (a file row that came late) opens it
+    again. 200.00 paid on 1 March goes to that fee; a waiver of 600.00 on 5 March takes the
+    300.00 left (never more than is unpaid), and the instalment is paid in full that day."""
+    terms = LoanTerms(principal=Decimal("60000"), annual_rate=Decimal("30"), tenor=6, start=START)
+    book = book_of(state_from_schedule(build_schedule(terms)))
+    due = book.due[0]
+    asked = sum(book.owed[0])
+    book.pay(asked, due, PARTS, False)
+    assert book.paid_on[0] == due
+    book.charge_late_fee(0, 50_000)
+    assert book.paid_on[0] is None
+    book.pay(20_000, date(2024, 3, 1), PARTS, False)
+    assert book.paid[0][LATE] == 20_000 and book.paid_on[0] is None
+    left = book.left
+    assert book.waive_late_fee(0, 60_000, date(2024, 3, 5)) == 30_000
+    assert (book.owed[0][LATE], book.waived[0], book.paid[0][LATE]) == (20_000, 30_000, 20_000)
+    assert sum(book.paid[0]) == asked + 20_000
+    assert (book.left, book.paid_on[0]) == (left - 30_000, date(2024, 3, 5))
+    assert book.waive_late_fee(0, 100, date(2024, 3, 6)) == 0
