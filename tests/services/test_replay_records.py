@@ -13,13 +13,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from lending.finance.enums import Prepayment
 from lending.finance.replay import ReplayError
 from lending.models import AuditEvent, Instalment, Loan, LoanTransaction, Payment, PaymentAllocation
 from lending.models.enums import TxnKind
 from lending.services.replay import instalments_of, servicing_terms
+from tests import factories as f
 from tests.services.test_payment_edges import (
     allocated,
     assert_stored_state_is_its_replay,
@@ -274,3 +275,45 @@ def test_a_payment_whose_kept_credit_was_refunded_cannot_be_reversed(session, cl
     )
     assert kinds(session, loan_id) == before == ["disbursement", "payment", "refund"]
     assert str(session.get(Payment, paid["payment_id"]).status) != "reversed"
+
+
+def far_transaction_ids(session, other_loan_id: int) -> None:
+    """Make the next loan transaction's id a billion, as on a book that has run for years
+    (on SQLite the next rowid follows the largest: a row of another loan sets it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT setval(pg_get_serial_sequence('loan_transactions', 'id'), 1000000000)")
+        )
+    else:
+        session.add(
+            LoanTransaction(
+                id=10**9,
+                loan_id=other_loan_id,
+                kind=TxnKind.DISBURSEMENT,
+                value_date=date(2026, 11, 28),
+                amount=Decimal("1.00"),
+                created_at=datetime(2026, 11, 28, 7, tzinfo=UTC),
+            )
+        )
+    session.commit()
+
+
+def test_a_second_payment_the_same_day_follows_one_stored_under_a_large_id(
+    session, client, loan_id
+):
+    """The replay puts a payment about to be written after every stored transaction of its
+    day, whatever their ids: on a book whose transaction ids are in the billions, two
+    payments of 6,990.00 on one day pay instalments 1 and 2 in the order they were made."""
+    other = book_loan(
+        client, applicant__cnic="42101-7654321-9", device__imei=f.imei(283, "86711205")
+    )
+    far_transaction_ids(session, other)
+    one = pay(client, loan_id, "6990.00", "one").json
+    stored = session.execute(
+        select(LoanTransaction.id).where(LoanTransaction.payment_id == one["payment_id"])
+    ).scalar_one()
+    assert stored > 10**9
+    two = pay(client, loan_id, "6990.00", "two").json
+    session.expire_all()
+    assert allocated(session, one["payment_id"]) == {1: Decimal("6990.00")}
+    assert allocated(session, two["payment_id"]) == {2: Decimal("6990.00")}
