@@ -68,12 +68,13 @@ def to_txn(row: LoanTransaction) -> Txn:
     return Txn(row.id, row.kind, row.value_date, row.amount, row.instalment_n, row.reverses_id)
 
 
-# Built once (bind parameters): building a SELECT costs more than running it.
+# Built once (bind parameters): building a SELECT costs more than running it. A transaction
+# never changes once written (the database refuses it), so one the session holds is the row;
+# an instalment it holds may be older than the loan's lock, so instalments are read afresh.
 _TRANSACTIONS_OF = (
     select(LoanTransaction)
     .where(LoanTransaction.loan_id == bindparam("loan_id"))
     .order_by(LoanTransaction.id)
-    .execution_options(populate_existing=True)
 )
 _INSTALMENTS_OF = (
     select(Instalment)

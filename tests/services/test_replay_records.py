@@ -14,7 +14,9 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, text
+from sqlmodel import Session
 
+from lending.db import get_engine
 from lending.finance.enums import Prepayment
 from lending.finance.replay import ReplayError
 from lending.models import AuditEvent, Instalment, Loan, LoanTransaction, Payment, PaymentAllocation
@@ -317,3 +319,26 @@ def test_a_second_payment_the_same_day_follows_one_stored_under_a_large_id(
     session.expire_all()
     assert allocated(session, one["payment_id"]) == {1: Decimal("6990.00")}
     assert allocated(session, two["payment_id"]) == {2: Decimal("6990.00")}
+
+
+def test_a_session_holding_the_schedule_reads_the_instalments_afresh_to_post(
+    app, session, client, loan_id
+):
+    """A long-lived session keeps its objects across commits (as the app's do): it has read
+    the loan's schedule (to show it) when a counter payment elsewhere pays instalment 1. Its
+    own payment must then start from the database, where instalment 1 is paid, not from the
+    rows it holds: it pays instalment 2."""
+    mine = Session(get_engine(app), expire_on_commit=False)
+    try:
+        shown = mine.execute(select(Instalment).where(Instalment.loan_id == loan_id)).all()
+        mine.commit()
+        elsewhere = pay(client, loan_id, "6990.00", "elsewhere").json
+        assert allocated(session, elsewhere["payment_id"]) == {1: Decimal("6990.00")}
+        mine_paid = post_one(mine, request(loan_id, "6990.00"))
+        mine.commit()
+        assert allocated(session, mine_paid.payment.id) == {2: Decimal("6990.00")}
+        assert len(shown) == 6
+    finally:
+        mine.close()
+    session.expire_all()
+    assert_stored_state_is_its_replay(session, loan_id, date(2026, 11, 28))
