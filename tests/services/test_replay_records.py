@@ -300,25 +300,31 @@ def far_transaction_ids(session, other_loan_id: int) -> None:
     session.commit()
 
 
-def test_a_second_payment_the_same_day_follows_one_stored_under_a_large_id(
-    session, client, loan_id
+def test_a_payment_follows_the_stored_ones_of_its_day_whatever_their_ids(
+    app, session, client, loan_id
 ):
     """The replay puts a payment about to be written after every stored transaction of its
-    day, whatever their ids: on a book whose transaction ids are in the billions, two
-    payments of 6,990.00 on one day pay instalments 1 and 2 in the order they were made."""
+    day, whatever their ids. On a book whose transaction ids are in the billions: 6,990.00
+    paid on 10 December, 100.00 on 15 December, then (a receipt found late, replayed in full)
+    6,990.00 paid on 10 December too: the first payment keeps instalment 1, the late one pays
+    instalment 2, and the 100.00 moves on to instalment 3."""
     other = book_loan(
         client, applicant__cnic="42101-7654321-9", device__imei=f.imei(283, "86711205")
     )
     far_transaction_ids(session, other)
-    one = pay(client, loan_id, "6990.00", "one").json
+    clock(app, date(2026, 12, 15))
+    one = pay(client, loan_id, "6990.00", "one", paid_at="2026-12-10T12:00:00+05:00").json
     stored = session.execute(
         select(LoanTransaction.id).where(LoanTransaction.payment_id == one["payment_id"])
     ).scalar_one()
     assert stored > 10**9
-    two = pay(client, loan_id, "6990.00", "two").json
+    small = pay(client, loan_id, "100.00", "small", paid_at="2026-12-15T12:00:00+05:00").json
+    late = pay(client, loan_id, "6990.00", "late", paid_at="2026-12-10T18:00:00+05:00").json
     session.expire_all()
     assert allocated(session, one["payment_id"]) == {1: Decimal("6990.00")}
-    assert allocated(session, two["payment_id"]) == {2: Decimal("6990.00")}
+    assert allocated(session, late["payment_id"]) == {2: Decimal("6990.00")}
+    assert allocated(session, small["payment_id"]) == {3: Decimal("100.00")}
+    assert_stored_state_is_its_replay(session, loan_id, date(2026, 12, 15))
 
 
 def test_a_session_holding_the_schedule_reads_the_instalments_afresh_to_post(
