@@ -197,10 +197,8 @@ class Book:
         scheduled = self.owed[index][PROFIT]
         if current is None or index < current:
             return scheduled
-        if self.fixed:
-            kept = scheduled * (10_000 - self.rebate_pct)  # the share never rebated
-            if index > current:
-                return div_half_up(kept, 10_000)
+        if self.fixed:  # the days run of its period (none yet for a later one), and the
+            # share never rebated of the rest
             opened = self.opened(index)
             length = max((self.due[index] - opened).days, 1)
             elapsed = min(max((on - opened).days, 0), length)
