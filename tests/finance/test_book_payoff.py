@@ -294,3 +294,26 @@ def test_a_waiver_that_clears_the_last_of_a_late_fee_marks_the_instalment_paid()
     assert sum(book.paid[0]) == asked + 20_000
     assert (book.left, book.paid_on[0]) == (left - 30_000, date(2024, 3, 5))
     assert book.waive_late_fee(0, 100, date(2024, 3, 6)) == 0
+
+
+@pytest.mark.parametrize("mode", [Prepayment.REDUCE_INSTALMENT, Prepayment.REDUCE_TENOR])
+def test_a_one_day_first_period_prepaid_on_its_first_day_is_re_priced_whole(mode):
+    """Rs 36,500 at 36.5% from 1 January 2025, the first instalment due the next day: its
+    one-day period earns 36,500 x 0.1% = 36.50. 10,000.00 paid on 1 January (no day run,
+    all principal) leaves 26,500.00, which earns the whole day: 26.50, not half of it."""
+    terms = LoanTerms(
+        principal=Decimal("36500"),
+        annual_rate=Decimal("36.5"),
+        tenor=2,
+        start=date(2025, 1, 1),
+        first_due=date(2025, 1, 2),
+    )
+    state = booked_state(terms, mode)
+    assert state.instalments[0].profit == Decimal("36.50")
+    state = apply_allocation(state, allocate(state, Decimal("10000"), date(2025, 1, 1)))
+    one = state.instalments[0]
+    assert (one.paid_principal, one.paid_profit, one.profit) == (
+        Decimal("10000.00"),
+        Decimal("0.00"),
+        Decimal("26.50"),
+    )
