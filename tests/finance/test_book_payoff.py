@@ -56,16 +56,22 @@ def test_the_payoff_is_what_the_dues_add_up_to(kind, rebate, tenor, steps, last)
     assert book.payoff(on) == sum(sum(row) for row in book.dues(on))
 
 
-def test_a_flat_loan_with_half_the_profit_rebated_settles_at_its_quote_and_not_below():
-    """Rs 60,000 flat at 30% over 6 months from 15 January 2024, half the unearned profit
-    rebated: a payment of the quote on 1 April settles it, a paisa less does not."""
-    terms = LoanTerms(
+def flat_terms(islamic: bool = False) -> LoanTerms:
+    """Rs 60,000 at 30% flat over 6 months from 15 January 2024: 1,500.00 profit a month."""
+    return LoanTerms(
         principal=Decimal("60000"),
         annual_rate=Decimal("30"),
         tenor=6,
         start=START,
         method=Method.FLAT,
+        islamic=islamic,
     )
+
+
+def test_a_flat_loan_with_half_the_profit_rebated_settles_at_its_quote_and_not_below():
+    """Rs 60,000 flat at 30% over 6 months from 15 January 2024, half the unearned profit
+    rebated: a payment of the quote on 1 April settles it, a paisa less does not."""
+    terms = flat_terms()
     state = replace(state_from_schedule(build_schedule(terms)), rebate_pct=Decimal("50"))
     on = date(2024, 4, 1)
     owed = book_of(state).payoff(on)
@@ -202,14 +208,7 @@ def test_a_fixed_profit_loans_payoff_worked_by_hand(islamic, on, profit):
     half the unearned profit rebated on early settlement: the payoff is the principal, the
     profit of the instalments due, the current period's profit by the days it has run plus
     half of the rest, and half the profit of each later instalment."""
-    terms = LoanTerms(
-        principal=Decimal("60000"),
-        annual_rate=Decimal("30"),
-        tenor=6,
-        start=START,
-        method=Method.FLAT,
-        islamic=islamic,
-    )
+    terms = flat_terms(islamic)
     schedule = build_schedule(terms)
     assert {(r.principal, r.profit) for r in schedule.instalments} == {
         (Decimal("10000.00"), Decimal("1500.00"))
