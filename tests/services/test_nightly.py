@@ -111,6 +111,19 @@ def test_reminders_once_per_instalment_offset_and_channel_in_the_borrowers_langu
     assert count(session, OutboxMessage) == 4
 
 
+def test_a_night_run_again_reads_the_queued_keys_in_chunks_and_queues_nothing_twice(
+    app, session, loans, monkeypatch
+):
+    """The keys already queued are read back a chunk at a time (a statement takes only so many
+    parameters); with chunks of one, the four reminders of the first run are all found."""
+    from lending.services.nightly import reminders
+
+    night(app, date(2026, 12, 25))
+    monkeypatch.setattr(reminders, "KEY_CHUNK", 1)
+    night(app, date(2026, 12, 25))
+    assert count(session, OutboxMessage) == 4
+
+
 def test_lock_past_threshold_unlock_when_cured_release_when_paid(app, session, loans):
     night(app, date(2027, 1, 27))  # 30 days past Dec 28: the threshold
     locks = session.exec(select(OutboxMessage).where(OutboxMessage.subject == "lock")).all()
