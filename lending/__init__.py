@@ -8,7 +8,7 @@ from flask import Flask, g, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
-from lending import db
+from lending import db, regulation
 from lending.config import load_settings
 from lending.logging import configure_logging
 from lending.security import password_hasher
@@ -36,6 +36,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 def configure(app: Flask, settings) -> None:
     """Copy the typed settings into Flask's config."""
     app.extensions["lending.settings"] = settings
+    regulation.activate(settings.regulator_profile)  # classification and provisioning
     app.config.update(
         SECRET_KEY=settings.secret_key,
         DATABASE_URL=settings.database_url,

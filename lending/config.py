@@ -47,6 +47,9 @@ class Settings:
     # Messages: the sender of e-mails, and the hours (business time zone) people are left alone.
     mail_from: str = "Qist <noreply@qist.invalid>"
     quiet_hours: str = "20:00-09:00"
+    # How loans are classified and provisioned: a profile of lending/data/regulator_profiles.toml
+    # (sbp-mfb-2006, sbp-mfb-2014, sbp-consumer-banks, secp-nbfc).
+    regulator_profile: str = "sbp-mfb-2006"
 
     @property
     def testing(self) -> bool:
@@ -81,4 +84,10 @@ def load_settings(instance_path: str, overrides: dict | None = None, environ=Non
         settings = replace(settings, secret_key=os.urandom(32).hex())
     if settings.env == "testing":
         settings = replace(settings, argon2_time_cost=1, argon2_memory_cost=8)
+    from lending.regulation import UnknownProfile, profile
+
+    try:
+        profile(settings.regulator_profile)
+    except UnknownProfile as exc:
+        raise ConfigError(f"REGULATOR_PROFILE: {exc}") from None
     return settings

@@ -5,11 +5,14 @@ from decimal import Decimal
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
+from sqlmodel import select
 from stdnum import luhn
 
 from lending import models as m
 from lending.models.enums import (
+    AccountKind,
     ApplicationStatus,
+    ApprovalKind,
     DecisionKind,
     FeeKind,
     JobStatus,
@@ -195,6 +198,22 @@ class LoanFactory(BaseFactory):
     first_due_on = date(2026, 2, 5)
     maturity_on = date(2027, 1, 5)
 
+    @factory.post_generation
+    def books(obj, create, extracted, **kwargs):  # noqa: N805 - factory-boy's signature
+        """As booking does: the shop's disbursement and the booking's journal entry (unless
+        `books=False`: a loan as a test writes it by hand)."""
+        if not create or extracted is False:
+            return
+        from lending.services import ledger
+
+        session = LoanFactory._meta.sqlalchemy_session
+        session.add(
+            m.Disbursement(loan_id=obj.id, retailer_id=obj.retailer_id, amount=obj.principal)
+        )
+        now = datetime.combine(obj.disbursed_on, datetime.min.time(), tzinfo=UTC)
+        ledger.post_booking(session, obj, obj.principal, Decimal("0"), obj.disbursed_on, now, None)
+        session.commit()
+
 
 class InstalmentFactory(BaseFactory):
     class Meta:
@@ -307,7 +326,7 @@ class DisbursementFactory(BaseFactory):
         model = m.Disbursement
         exclude = ("loan",)
 
-    loan = factory.LazyFunction(lambda: LoanFactory())
+    loan = factory.LazyFunction(lambda: LoanFactory(books=False))
     loan_id = factory.LazyAttribute(lambda o: o.loan.id)
     retailer_id = factory.LazyAttribute(lambda o: o.loan.retailer_id)
     amount = Decimal("41249.00")
@@ -352,3 +371,81 @@ class JobBatchFactory(BaseFactory):
     as_of = date(2026, 2, 28)
     lo = 1
     hi = 2000
+
+
+class GLAccountFactory(BaseFactory):
+    class Meta:
+        model = m.GLAccount
+
+    code = factory.Sequence(lambda n: f"9{n:03d}")
+    name = factory.Sequence(lambda n: f"Test account {n}")
+    kind = AccountKind.EXPENSE
+
+
+class GLProductAccountFactory(BaseFactory):
+    class Meta:
+        model = m.GLProductAccount
+        exclude = ("loan",)
+
+    loan = factory.LazyFunction(lambda: LoanFactory())
+    product_id = factory.LazyAttribute(lambda o: o.loan.product_id)
+    role = "profit_income"
+    account_id = factory.LazyFunction(lambda: GLAccountFactory().id)
+
+
+class JournalEntryFactory(BaseFactory):
+    """A balanced entry of two lines (cash received, the loan's principal repaid), written
+    the way the ledger writes every entry (on SQLite its row goes in after its lines)."""
+
+    class Meta:
+        model = m.JournalEntry
+
+    posted_on = date(2026, 2, 5)
+    amount = Decimal("1000.00")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from lending.services import ledger
+
+        session = cls._meta.sqlalchemy_session
+        amount = kwargs.pop("amount")
+        on = kwargs.pop("posted_on")
+        loan = LoanFactory()
+        posting = ledger.Posting("payment", on, on, datetime(2026, 2, 5, tzinfo=UTC), loan.id)
+        ledger.post(session, posting, [("clearing_cash", amount), ("loan_principal", -amount)])
+        session.commit()
+        return session.exec(select(model_class).order_by(model_class.id.desc())).first()
+
+
+class JournalLineFactory(BaseFactory):
+    """A line of a new balanced entry."""
+
+    class Meta:
+        model = m.JournalLine
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        entry = JournalEntryFactory()
+        session = cls._meta.sqlalchemy_session
+        return session.exec(select(model_class).where(model_class.entry_id == entry.id)).first()
+
+
+class LedgerCloseFactory(BaseFactory):
+    class Meta:
+        model = m.LedgerClose
+
+    closed_through = date(2026, 1, 31)
+
+
+class ApprovalFactory(BaseFactory):
+    """A refund proposed by a member of staff of its own, pending."""
+
+    class Meta:
+        model = m.Approval
+
+    kind = ApprovalKind.REFUND
+    loan_id = factory.LazyFunction(lambda: LoanFactory().id)
+    amount = Decimal("50.00")
+    reason = "Paid twice by mistake."
+    proposed_by_id = factory.LazyFunction(lambda: UserFactory(role=Role.UNDERWRITER).id)
+    proposed_at = datetime(2026, 2, 6, 9, tzinfo=UTC)

@@ -19,6 +19,7 @@ def register_commands(group: click.Group, app_free_only: bool = False) -> None:
     if app_free_only:
         return
     from lending.jobs.backup import db_backup, db_restore
+    from lending.jobs.ledger_cli import ledger_group
     from lending.jobs.nightly import nightly, outbox_group, payments_group
     from lending.jobs.scheduler import scheduler
 
@@ -33,6 +34,7 @@ def register_commands(group: click.Group, app_free_only: bool = False) -> None:
         nightly,
         outbox_group,
         payments_group,
+        ledger_group,
         scheduler,
     ):
         group.add_command(command)

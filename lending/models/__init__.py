@@ -3,6 +3,14 @@
 from lending.models.applications import Applicant, Application, Decision
 from lending.models.devices import DeviceModel, DeviceTac, Manufacturer
 from lending.models.incentives import IncentiveProgramme, LoanIncentive
+from lending.models.ledger import (
+    Approval,
+    GLAccount,
+    GLProductAccount,
+    JournalEntry,
+    JournalLine,
+    LedgerClose,
+)
 from lending.models.loans import Fee, Instalment, Loan, LoanTransaction
 from lending.models.nightly import JobBatch, LoanSnapshot, PaymentReceipt
 from lending.models.ops import AuditEvent, JobRun, OutboxMessage
@@ -39,4 +47,10 @@ __all__ = [
     "LoanSnapshot",
     "JobBatch",
     "PaymentReceipt",
+    "GLAccount",
+    "GLProductAccount",
+    "JournalEntry",
+    "JournalLine",
+    "LedgerClose",
+    "Approval",
 ]

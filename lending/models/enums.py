@@ -54,10 +54,11 @@ class Bucket(StrEnum):
 
 
 class Classification(StrEnum):
-    """Microfinance prudential classification by days past due."""
+    """Prudential classification by days past due (the regulator profile's classes)."""
 
     REGULAR = "regular"
-    WATCH = "watch"
+    WATCH = "watch"  # a watch list below the non-performing classes (SBP MFBs, 2006)
+    OAEM = "oaem"  # other assets especially mentioned
     SUBSTANDARD = "substandard"
     DOUBTFUL = "doubtful"
     LOSS = "loss"
@@ -140,3 +141,25 @@ class DeviceSignal(StrEnum):
     UNLOCK = "unlock"
     RELEASE = "release"
 
+
+class AccountKind(StrEnum):
+    """What an account of the chart is; assets and expenses carry debit balances."""
+
+    ASSET = "asset"
+    LIABILITY = "liability"
+    EQUITY = "equity"
+    INCOME = "income"
+    EXPENSE = "expense"
+
+
+class ApprovalKind(StrEnum):
+    """What a maker-checker approval decides."""
+
+    WRITE_OFF = "write_off"
+    REFUND = "refund"
+
+
+class ApprovalStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"

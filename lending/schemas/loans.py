@@ -58,6 +58,10 @@ class LoanDocumentSchema(Schema):
     next_due = fields.Nested(NextDueSchema, allow_none=True)
     days_past_due = fields.Integer()
     bucket = fields.String()
+    classification = fields.String(
+        attribute="loan.classification",
+        metadata={"description": "prudential class by the lender's regulator profile"},
+    )
     incentive_tags = fields.Raw(attribute="loan.incentive_tags")
 
 
@@ -69,9 +73,13 @@ class CancelResultSchema(Schema):
 
 def servicing_schemas() -> dict:
     """The schemas of the servicing routes, by the names their docstrings use."""
+    from lending.schemas import approvals as a
     from lending.schemas import payments as p
 
     return {
+        "WriteOffInput": a.WriteOffInputSchema,
+        "DecisionInput": a.DecisionInputSchema,
+        "Approval": a.ApprovalSchema,
         "LoanDocument": LoanDocumentSchema,
         "CancelResult": CancelResultSchema,
         "PaymentInput": p.PaymentInputSchema,

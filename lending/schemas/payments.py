@@ -69,7 +69,7 @@ class WaiverInputSchema(Schema):
 
 
 class RefundInputSchema(Schema):
-    """POST /api/v1/loans/{id}/refunds: staff pay a credit balance back to the borrower."""
+    """POST /api/v1/loans/{id}/refunds: staff propose paying a credit balance back."""
 
     amount = Money(required=True, min_value="0.01", max_value=MAX_PAYMENT)
     reason = fields.String(required=True, validate=validate.Length(min=3, max=500))

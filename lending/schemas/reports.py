@@ -9,6 +9,22 @@ class BucketLineSchema(Schema):
     outstanding = fields.String(metadata={"example": "41249.00"})
 
 
+class ClassLineSchema(Schema):
+    class_ = fields.String(
+        data_key="class",
+        metadata={"enum": ["regular", "watch", "oaem", "substandard", "doubtful", "loss"]},
+    )
+    loans = fields.Integer()
+    outstanding = fields.String()
+    provision_pct = fields.String(metadata={"description": "percent of the outstanding"})
+    provision = fields.String()
+
+
+class ClassificationSchema(Schema):
+    profile = fields.String(metadata={"description": "the lender's regulator profile"})
+    classes = fields.List(fields.Nested(ClassLineSchema))
+
+
 class MonthLineSchema(Schema):
     month = fields.String(metadata={"example": "2026-11"})
     loans = fields.Integer(metadata={"description": "disbursements: loans booked"})
@@ -39,6 +55,7 @@ class PortfolioReportSchema(Schema):
     aged_on = fields.Date(allow_none=True, metadata={"description": "latest nightly ageing"})
     loans_not_aged = fields.Integer()
     buckets = fields.List(fields.Nested(BucketLineSchema))
+    classification = fields.Nested(ClassificationSchema)
     total = fields.Dict()
     par30 = fields.String(allow_none=True, metadata={"description": "percent, 2 decimals"})
     par90 = fields.String(allow_none=True)

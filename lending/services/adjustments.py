@@ -12,7 +12,7 @@ from lending.finance.enums import TxnKind
 from lending.finance.replay import Txn
 from lending.models import LoanTransaction
 from lending.schemas.payments import AdjustmentResultSchema
-from lending.services import audit
+from lending.services import audit, ledger
 from lending.services.loan_book import business_day, lock_loan, outstanding
 from lending.services.replay import PENDING, Cause, live_fees, load, replayed, store
 
@@ -73,7 +73,9 @@ def _write(session, loaded, kind: TxnKind, amount, adjustment: Adjustment, now, 
     )
     session.add(txn)
     session.flush()
-    store(session, loaded, result, Cause((txn,), adjustment.user_id, now, today))
+    money = ((ledger.BANK, -amount),) if kind is TxnKind.REFUND else ()  # paid back by bank
+    cause = Cause((txn,), adjustment.user_id, now, today, money, timezone)
+    store(session, loaded, result, cause)
     audit.record(
         session,
         action=f"loan.{kind}",

@@ -21,7 +21,7 @@ from lending.models import (
 )
 from lending.models.enums import ApplicationStatus, FeeKind, TxnKind
 from lending.schemas.offers import offer_document
-from lending.services import audit, incentives
+from lending.services import audit, incentives, ledger
 from lending.services.application_rows import lock_application
 from lending.services.catalogue import loan_terms
 from lending.services.lifecycle import record_disbursement
@@ -40,8 +40,12 @@ def accept_offer(
     if application.offer_expires_at is None or application.offer_expires_at <= now:
         raise OfferExpired()
     product = terms_for_application(session, application)  # the version the offer was made under
-    loan = _book(session, application, product, now, timezone)
-    record_disbursement(session, loan=loan, now=now)  # the shop is paid in the same transaction
+    loan, upfront = _book(session, application, product, now, timezone)
+    # The shop is paid in the same transaction, and the ledger says so.
+    disbursement = record_disbursement(session, loan=loan, now=now)
+    ledger.post_booking(
+        session, loan, disbursement.amount, upfront, loan.disbursed_on, now, user_id
+    )
     application.status = ApplicationStatus.ACCEPTED
     audit.record(
         session,
@@ -68,7 +72,11 @@ def tolerance(product: ProductVersion, total: Decimal) -> Decimal:
     return max(product.arrears_tolerance_amount, share)
 
 
-def _book(session, application: Application, product: ProductVersion, now, timezone) -> Loan:
+def _book(
+    session, application: Application, product: ProductVersion, now, timezone
+) -> tuple[Loan, Decimal]:
+    """The loan, its disbursement transaction, instalments and fee; and the part of the fee
+    paid up front."""
     disbursed_on = now.astimezone(ZoneInfo(timezone)).date()
     principal = application.device_price - application.down_payment
     rate = incentives.benefits_of(application.incentive_tags or []).rate(product.annual_rate)
@@ -159,7 +167,7 @@ def _book(session, application: Application, product: ProductVersion, now, timez
                 assessed_on=disbursed_on,
             )
         )
-    return loan
+    return loan, schedule.upfront_fee
 
 
 def _tag_loan(session: Session, loan: Loan, tags: list[dict]) -> None:

@@ -10,7 +10,7 @@ from lending.errors import Conflict
 from lending.finance.money import ZERO
 from lending.models import Disbursement, Fee, Loan, Payment
 from lending.models.enums import DisbursementStatus, FeeKind, LoanStatus, PaymentStatus
-from lending.services import audit
+from lending.services import audit, ledger
 from lending.services.loan_book import business_day, lock_loan
 
 S = LoanStatus
@@ -79,17 +79,13 @@ def cancel_in_cooling_off(
         )
     if _posted_payments(session, loan.id):
         raise Conflict("A payment has been made on this loan; it can no longer be cancelled.")
-    move(
-        session,
-        loan=loan,
-        to=LoanStatus.CANCELLED,
-        actor_id=user_id,
-        on=business_day(now, timezone),
-    )
+    today = business_day(now, timezone)
+    move(session, loan=loan, to=LoanStatus.CANCELLED, actor_id=user_id, on=today)
     detail = {
         "reclaim_from_retailer": str(_reverse_disbursement(session, loan, now)),
         "fee_refund": str(_waive_processing_fee(session, loan, now)),
     }
+    ledger.post_cancellation(session, loan, today, now, user_id)
     audit.record(session, action="loan.cancelled", actor_id=user_id, obj=loan, detail=detail)
     session.flush()
     return loan

@@ -29,7 +29,7 @@ from lending.finance.replay import Replay, Txn
 from lending.models import Loan, LoanTransaction, Payment
 from lending.models.enums import COUNTER_CHANNELS, PaymentChannel, PaymentStatus
 from lending.schemas.payments import PaymentResultSchema, ReversalResultSchema
-from lending.services import audit
+from lending.services import audit, ledger
 from lending.services.loan_book import OPEN_STATUSES, business_day, lock_loan, outstanding
 from lending.services.replay import PENDING, Cause, Loaded, load, replayed, rules_of, store
 from lending.services.resume import can_resume, load_stored, may_resume, resumed
@@ -147,7 +147,9 @@ def post_payments(
     ]
     session.add_all(txns)
     session.flush()
-    store(session, loaded, result, Cause(tuple(txns), new[0][1].user_id, now, through))
+    money = tuple((ledger.clearing(p.channel), p.amount) for p in payments)
+    cause = Cause(tuple(txns), new[0][1].user_id, now, through, money, timezone)
+    store(session, loaded, result, cause)
     for j, ((k, _), payment) in enumerate(zip(new, payments, strict=True)):
         answers[k] = Posted(
             payment, _answer(session, loaded, payment, result, PENDING + j, now), False
@@ -340,7 +342,8 @@ def reverse_payment(*, session: Session, reversal: Reversal, now: datetime, time
     )
     session.add(txn)
     session.flush()
-    store(session, loaded, result, Cause((txn,), reversal.user_id, now, today))
+    money = ((ledger.clearing(payment.channel), -payment.amount),)
+    store(session, loaded, result, Cause((txn,), reversal.user_id, now, today, money, timezone))
     payment.status, payment.reversed_at = PaymentStatus.REVERSED, now
     audit.record(
         session,

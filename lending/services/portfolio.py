@@ -6,14 +6,15 @@ Buckets and days past due are the ones the nightly ageing wrote on the loans.
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, exists, func, literal, type_coerce
 from sqlmodel import Session, select
 
+from lending import regulation
 from lending.models import Instalment, JobRun, Loan, LoanIncentive, Payment
-from lending.models.enums import Bucket, JobStatus, LoanStatus, PaymentStatus
+from lending.models.enums import Bucket, Classification, JobStatus, LoanStatus, PaymentStatus
 from lending.models.types import Money
 from lending.services.ratios import percent
 from lending.services.roll_rates import RollRates, roll_rates
@@ -35,6 +36,17 @@ class BucketLine:
     bucket: Bucket
     loans: int
     outstanding: Decimal
+
+
+@dataclass(frozen=True)
+class ClassLine:
+    """Active loans of a prudential class, their principal and the provision it requires."""
+
+    classification: Classification
+    loans: int
+    outstanding: Decimal
+    provision_pct: Decimal
+    provision: Decimal
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,8 @@ class Portfolio:
     aged_on: date | None  # the latest ageing of the active book
     not_aged: int  # active loans the nightly job has not aged for `as_of`
     buckets: list[BucketLine]
+    classes: list[ClassLine]  # by the regulator profile's classes, highest DPD last
+    profile: str  # the regulator profile's code
     disbursements: list[MonthLine]
     collections: list[MonthLine]
     incentives: Share
@@ -96,11 +110,14 @@ def portfolio(session: Session, as_of: date, timezone: str) -> Portfolio:
     """Compute the report for `as_of` (loans booked up to that day)."""
     aged_on, not_aged = _ageing(session, as_of)
     months = month_windows(as_of)
+    owed = _owed(session, as_of)
     return Portfolio(
         as_of=as_of,
         aged_on=aged_on,
         not_aged=not_aged,
-        buckets=bucket_lines(session, as_of),
+        buckets=bucket_lines(owed),
+        classes=class_lines(owed),
+        profile=regulation.active().code,
         disbursements=disbursements(session, months, as_of),
         collections=collections(session, months, as_of, timezone),
         incentives=incentive_share(session, as_of),
@@ -132,17 +149,44 @@ def _ageing(session: Session, as_of: date) -> tuple[date | None, int]:
     return aged_on, active
 
 
-def bucket_lines(session: Session, as_of: date) -> list[BucketLine]:
-    """Active loans and their outstanding principal per bucket, every bucket listed."""
+def _owed(session: Session, as_of: date) -> list[tuple[Bucket, Classification, int, Decimal]]:
+    """Active loans and their outstanding principal by bucket and class, in one read."""
     owed = Instalment.principal - Instalment.paid_principal
     rows = session.exec(
-        select(Loan.bucket, func.count(func.distinct(Loan.id)), money_sum(owed))
+        select(
+            Loan.bucket, Loan.classification, func.count(func.distinct(Loan.id)), money_sum(owed)
+        )
         .outerjoin(Instalment, Instalment.loan_id == Loan.id)
         .where(_active(as_of))
-        .group_by(Loan.bucket)
+        .group_by(Loan.bucket, Loan.classification)
     ).all()
-    found = {Bucket(bucket): (loans, amount) for bucket, loans, amount in rows}
+    return [(Bucket(b), Classification(k), n, amount) for b, k, n, amount in rows]
+
+
+def bucket_lines(owed) -> list[BucketLine]:
+    """Active loans and their outstanding principal per bucket, every bucket listed."""
+    found: dict[Bucket, tuple[int, Decimal]] = {}
+    for bucket, _, loans, amount in owed:
+        n, total = found.get(bucket, (0, ZERO))
+        found[bucket] = (n + loans, total + amount)
     return [BucketLine(b, *found.get(b, (0, ZERO))) for b in Bucket]
+
+
+def class_lines(owed) -> list[ClassLine]:
+    """Active loans, their outstanding principal and the provision required, per class of
+    the regulator profile (every class listed, lowest first)."""
+    found: dict[Classification, tuple[int, Decimal]] = {}
+    for _, klass, loans, amount in owed:
+        n, total = found.get(klass, (0, ZERO))
+        found[klass] = (n + loans, total + amount)
+    profile = regulation.active()
+    lines = []
+    for band in reversed(profile.bands):
+        loans, amount = found.get(band.klass, (0, ZERO))
+        pct = profile.provision_pct(band.klass)
+        provision = (amount * pct / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        lines.append(ClassLine(band.klass, loans, amount, pct, provision))
+    return lines
 
 
 def month_windows(as_of: date, count: int = 12) -> list[tuple[date, date]]:

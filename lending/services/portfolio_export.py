@@ -22,6 +22,19 @@ def document(report: Portfolio) -> dict:
             {"bucket": str(x.bucket), "loans": x.loans, "outstanding": _amount(x.outstanding)}
             for x in report.buckets
         ],
+        "classification": {
+            "profile": report.profile,
+            "classes": [
+                {
+                    "class": str(x.classification),
+                    "loans": x.loans,
+                    "outstanding": _amount(x.outstanding),
+                    "provision_pct": _amount(x.provision_pct),
+                    "provision": _amount(x.provision),
+                }
+                for x in report.classes
+            ],
+        },
         "total": {"loans": report.loans, "outstanding": _amount(report.outstanding)},
         "par30": _amount(report.par(30)),
         "par90": _amount(report.par(90)),
@@ -72,6 +85,10 @@ def to_csv(report: Portfolio) -> str:
 
     for line in doc["buckets"]:
         row("bucket", line["bucket"], line["loans"], line["outstanding"], "")
+    for line in doc["classification"]["classes"]:
+        item = f"{line['class']} ({doc['classification']['profile']})"
+        row("classification", item, line["loans"], line["outstanding"], line["provision_pct"])
+        row("provision", item, line["loans"], line["provision"], line["provision_pct"])
     row("total", "active", report.loans, doc["total"]["outstanding"], "")
     for days in (30, 90):
         row("par", f"PAR{days}", "", f"{report.par_amount(days):.2f}", doc[f"par{days}"] or "")

@@ -18,8 +18,9 @@ class ReceiptRowSchema(Schema):
     amount = Money(required=True, min_value="0.01")
     paid_at = fields.AwareDateTime(required=True)
     # Settlement files come from the rails; a shop's cash never arrives in one.
-    channel = fields.String(required=True,
-                            validate=validate.OneOf(sorted(c.value for c in GATEWAY_CHANNELS)))
+    channel = fields.String(
+        required=True, validate=validate.OneOf(sorted(c.value for c in GATEWAY_CHANNELS))
+    )
     reference = fields.String(required=True, validate=validate.Length(min=1, max=80))
 
 
@@ -33,9 +34,11 @@ class ReceiptReport:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        return [f"{self.rows} rows: {self.added} received, {self.duplicates} already known, "
-                f"{len(self.errors)} rejected",
-                *(f"line {line}: {message}" for line, message in self.errors)]
+        return [
+            f"{self.rows} rows: {self.added} received, {self.duplicates} already known, "
+            f"{len(self.errors)} rejected",
+            *(f"line {line}: {message}" for line, message in self.errors),
+        ]
 
 
 def import_receipts(session: Session, text: str) -> ReceiptReport:
@@ -46,14 +49,23 @@ def import_receipts(session: Session, text: str) -> ReceiptReport:
         try:
             data = ReceiptRowSchema().load({k: v for k, v in row.items() if v})
         except ValidationError as exc:
-            report.errors.append((line, "; ".join(
-                f"{k}: {' '.join(v)}" for k, v in flatten_errors(exc.messages).items())))
+            report.errors.append(
+                (
+                    line,
+                    "; ".join(
+                        f"{k}: {' '.join(v)}" for k, v in flatten_errors(exc.messages).items()
+                    ),
+                )
+            )
             continue
         if session.get(Loan, data["loan_id"]) is None:
             report.errors.append((line, f"loan_id: no loan {data['loan_id']}."))
-        elif session.exec(select(PaymentReceipt).where(
+        elif session.exec(
+            select(PaymentReceipt).where(
                 PaymentReceipt.channel == data["channel"],
-                PaymentReceipt.reference == data["reference"])).first():
+                PaymentReceipt.reference == data["reference"],
+            )
+        ).first():
             report.duplicates += 1
         else:
             session.add(PaymentReceipt(**data))

@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 from lending.models import (
     DeviceModel,
     DeviceTac,
+    GLAccount,
+    GLProductAccount,
     IncentiveProgramme,
     Manufacturer,
     Product,
@@ -37,6 +39,8 @@ REFERENCE_MODELS = (
     DeviceModel,
     DeviceTac,
     IncentiveProgramme,
+    GLAccount,
+    GLProductAccount,
 )
 _WROTE = "lending.reference_written"
 

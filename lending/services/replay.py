@@ -38,8 +38,9 @@ from lending.finance.terms import LoanTerms
 from lending.models import Instalment, Loan, LoanTransaction, Payment, PaymentAllocation
 from lending.models.enums import LoanStatus
 from lending.models.products import ProductVersion
-from lending.services import audit
+from lending.services import audit, ledger
 from lending.services.lifecycle import move
+from lending.services.loan_book import business_day
 from lending.services.nightly.sqlx import bucket_of, class_of
 from lending.services.reference import cached
 
@@ -246,6 +247,10 @@ class Cause:
     actor_id: int | None
     now: datetime
     on: date
+    # The money that came in (+) or went out (-), by the role of its account: a payment's
+    # channel clearing account, a reversal's, a refund's bank.
+    money: tuple[tuple[str, Decimal], ...] = ()
+    timezone: str = "Asia/Karachi"
 
     @property
     def txn(self) -> LoanTransaction:
@@ -254,8 +259,10 @@ class Cause:
 
 
 def store(session: Session, loaded: Loaded, result: Replay, cause: Cause) -> None:
-    """Write what the replay changed: instalments, fee charges, allocations, the loan."""
+    """Write what the replay changed: instalments, fee charges, allocations, the loan; and
+    post its journal entry."""
     ids = {PENDING + k: row.id for k, row in enumerate(cause.written)}
+    before = ledger.position(loaded.loan, loaded.instalments, loaded.loan.credit_balance)
     _instalments(session, loaded, result)
     _fees(session, loaded, result, cause)
     # Money a replay moves between payments is booked under what caused it.
@@ -266,7 +273,33 @@ def store(session: Session, loaded: Loaded, result: Replay, cause: Cause) -> Non
         (t.value_date for t in (*loaded.transactions, *cause.written) if t.kind in INPUTS),
         default=loaded.loan.disbursed_on,
     )
+    _post(session, loaded.loan, before, result, cause)
     session.flush()
+
+
+def _post(session: Session, loan: Loan, before: dict, result: Replay, cause: Cause) -> None:
+    """The entry of what this replay moved: the loan's position, and the money in or out."""
+    txn, kind = cause.txn, str(cause.txn.kind)
+    if loan.status is LoanStatus.WRITTEN_OFF:  # its principal was charged off: a recovery
+        kind, received = "recovery", sum((amount for _, amount in cause.money), ZERO)
+        lines = [*cause.money, (ledger.RECOVERIES, -received)]
+    else:
+        after = ledger.position(loan, result.state.instalments, result.credit_balance)
+        lines = [*ledger.moved(before, after), *cause.money]
+    ledger.post(
+        session,
+        ledger.Posting(
+            kind=kind,
+            posted_on=business_day(cause.now, cause.timezone),
+            value_date=min(t.value_date for t in cause.written),
+            now=cause.now,
+            loan_id=loan.id,
+            product_id=loan.product_id,
+            transaction_id=txn.id,
+            actor_id=cause.actor_id,
+        ),
+        lines,
+    )
 
 
 _PROJECTION = (*PAID, "late_fee", "paid_on")

@@ -108,13 +108,21 @@ def seed_reference(session: Session) -> dict[str, int]:
 def _seed_programmes(session: Session) -> int:
     if session.exec(select(IncentiveProgramme)).first() is not None:
         return 0
-    session.add(IncentiveProgramme(
-        code="DPL-2026", name="Digital Pakistan: locally assembled phones",
-        sponsor="Ministry of IT & Telecom (demo)", valid_from=date(2026, 1, 1),
-        valid_to=date(2027, 6, 30), local_only=True, max_device_price=Decimal("150000"),
-        markup_discount_bp=600, min_down_payment_pct=Decimal("15"),
-        subsidy_per_loan=Decimal("2000"), budget_count=50_000,
-    ))
+    session.add(
+        IncentiveProgramme(
+            code="DPL-2026",
+            name="Digital Pakistan: locally assembled phones",
+            sponsor="Ministry of IT & Telecom (demo)",
+            valid_from=date(2026, 1, 1),
+            valid_to=date(2027, 6, 30),
+            local_only=True,
+            max_device_price=Decimal("150000"),
+            markup_discount_bp=600,
+            min_down_payment_pct=Decimal("15"),
+            subsidy_per_loan=Decimal("2000"),
+            budget_count=50_000,
+        )
+    )
     return 1
 
 
@@ -187,6 +195,7 @@ def seed_shop_agent(session: Session, hasher: PasswordHasher, *, shop: str, emai
     retailer = Retailer(name=shop)
     session.add(retailer)
     session.flush()
-    agent = create_user(session, email=email, role=Role.RETAILER, retailer=retailer,
-                        hasher=hasher, password=None)
+    agent = create_user(
+        session, email=email, role=Role.RETAILER, retailer=retailer, hasher=hasher, password=None
+    )
     return issue_token(session, user=agent)

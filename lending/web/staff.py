@@ -93,8 +93,10 @@ def _detail(application: Application, errors: dict):
 
 # The other staff modules register their routes on bp.
 from lending.web import (  # noqa: E402,F401
+    staff_approvals,
     staff_dashboard,
     staff_incentives,
+    staff_ledger,
     staff_ops,
     staff_products,
 )

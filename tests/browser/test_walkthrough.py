@@ -133,6 +133,11 @@ def test_a_referred_application_is_approved_booked_and_shown(live_server, page):
     assert page.locator("#outstanding").inner_text() == f"Rs\xa0{outstanding(app):,.2f}"
     fits(page)
     shoot(page, "dashboard")
+    page.goto(f"{base}/staff/ledger")  # the booking and the payment, in balanced books
+    totals = page.locator("#totals td").all_inner_texts()
+    assert totals[0] == totals[1] and totals[2] == "balanced", totals
+    fits(page)
+    shoot(page, "ledger")
     if "portal" in app.blueprints:
         login(page, base, "borrower")
         page.wait_for_selector(f"#loan-{loan.id}")
@@ -153,6 +158,9 @@ def test_staff_pages_fit_a_phone(live_server, page):
         "/retailer/loans",
         "/staff/referrals",
         "/staff/dashboard",
+        "/staff/ledger",
+        "/staff/ledger/accounts/1111",
+        "/staff/approvals",
     ]:
         page.goto(base + path)
         fits(page)

@@ -61,6 +61,10 @@ EXPECTED: dict[str, tuple] = {
     "GET /api/v1/loans/<int:loan_id>/payoff": API_OWNED,
     "POST /api/v1/loans/<int:loan_id>/refunds": allowed(API_STAFF),
     "POST /api/v1/loans/<int:loan_id>/waivers": allowed(API_STAFF),
+    "POST /api/v1/loans/<int:loan_id>/write-offs": allowed(API_STAFF),
+    "GET /api/v1/approvals": API_STAFF,
+    "POST /api/v1/approvals/<int:approval_id>/approve": allowed(API_STAFF),
+    "POST /api/v1/approvals/<int:approval_id>/reject": allowed(API_STAFF),
     "POST /api/v1/payments/<int:payment_id>/reverse": allowed(API_STAFF),
     "GET /api/v1/products": API_ANY,
     "GET /api/v1/quote": ANYONE,
@@ -97,6 +101,12 @@ EXPECTED: dict[str, tuple] = {
     "GET /staff/dashboard": PAGE_STAFF,
     "GET /staff/dashboard.csv": PAGE_STAFF,
     "GET /staff/jobs": PAGE_STAFF,
+    "GET /staff/ledger": PAGE_STAFF,
+    "POST /staff/ledger/close": allowed(PAGE_ADMIN),
+    "GET /staff/ledger/accounts/<code>": PAGE_STAFF,
+    "GET /staff/approvals": PAGE_STAFF,
+    "POST /staff/approvals": allowed(PAGE_STAFF),
+    "POST /staff/approvals/<int:approval_id>": allowed(PAGE_STAFF),
     "GET /staff/products": PAGE_STAFF,
     "GET /staff/products/<code>": PAGE_STAFF,
     "POST /staff/products/<code>": allowed(PAGE_ADMIN),
@@ -159,6 +169,9 @@ def make_world(app, client) -> World:
         "filename": "app.css",
         "/staff/products/": "QIST-STD",
         "/staff/programmes/": programme,
+        "/staff/ledger/accounts/": "1200",
+        # a refund proposed by someone else, for every staff role to try to decide
+        "approval_id": f.ApprovalFactory(loan_id=loan_id).id,
     }
     return World(args, {role: role_client(app, users.get(role)) for role in ROLES})
 

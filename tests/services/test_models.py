@@ -119,6 +119,12 @@ FACTORIES = [
     f.LoanIncentiveFactory,
     f.DisbursementFactory,
     f.ActivationCodeFactory,
+    f.GLAccountFactory,
+    f.GLProductAccountFactory,
+    f.JournalEntryFactory,
+    f.JournalLineFactory,
+    f.LedgerCloseFactory,
+    f.ApprovalFactory,
 ]
 
 

@@ -93,7 +93,15 @@ def test_a_replay_recomputes_state_sends_nothing_and_ends_aged_as_of_the_last_ni
         ("2026-03-09", "nightly.replay"),
         ("2026-03-10", "nightly.replay"),
     ]
-    assert set(results[0]) == {"as_of", "job", "reconcile", "ageing", "late_fees", "verify"}
+    assert set(results[0]) == {
+        "as_of",
+        "job",
+        "reconcile",
+        "ageing",
+        "late_fees",
+        "verify",
+        "ledger",
+    }
     assert results[0]["reconcile"]["posted"] == 1
     assert session.exec(select(PaymentReceipt.status)).one() == "posted"
     assert runs(session, JobRun.as_of == MARCH_10, JobRun.job.like("nightly.replay%")) == [
@@ -102,6 +110,7 @@ def test_a_replay_recomputes_state_sends_nothing_and_ends_aged_as_of_the_last_ni
         ("nightly.replay.ageing", MARCH_10, "succeeded"),
         ("nightly.replay.late_fees", MARCH_10, "succeeded"),
         ("nightly.replay.verify", MARCH_10, "succeeded"),
+        ("nightly.replay.ledger", MARCH_10, "succeeded"),
     ]
     assert days_past_due(session) == [33, 33]  # as of 10 March, the last completed night
     assert session.exec(select(func.count()).select_from(OutboxMessage)).one() == outbox

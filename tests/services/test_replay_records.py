@@ -32,7 +32,7 @@ from tests.services.test_payment_edges import (
 )
 from tests.services.test_servicing_record import first, kinds, night
 from tests.web.helpers import AGENT
-from tests.web.servicing import STAFF, book_loan, pay
+from tests.web.servicing import STAFF, book_loan, pay, refund
 
 
 @pytest.fixture
@@ -260,12 +260,8 @@ def test_a_payment_whose_kept_credit_was_refunded_cannot_be_reversed(session, cl
     quote = client.get(f"/api/v1/loans/{loan_id}/payoff?as_of=2026-11-28", headers=AGENT).json
     paid = pay(client, loan_id, str(Decimal(quote["total"]) + Decimal("50.00")), "p").json
     assert paid["credit_balance"] == "50.00"
-    refund = client.post(
-        f"/api/v1/loans/{loan_id}/refunds",
-        json={"amount": "50.00", "reason": "Back to the borrower."},
-        headers=STAFF,
-    )
-    assert refund.status_code == 201, refund.json
+    refunded = refund(client, loan_id, "50.00")
+    assert refunded.status_code == 200, refunded.json
     before = kinds(session, loan_id)
     answer = client.post(
         f"/api/v1/payments/{paid['payment_id']}/reverse", json={"reason": "Bounced."}, headers=STAFF

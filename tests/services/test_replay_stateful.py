@@ -6,13 +6,16 @@ reversals and waivers; nights on increasing dates (late fees and ageing). After 
 - what the instalments and the loan say equals a replay from scratch (`verify.differences`);
 - every payment's allocation rows sum to what it applied (nothing for a reversed one);
 - an instalment paid in full by the end of its grace days carries no late fee, and a loan
-  with no instalment in arrears is not past due.
+  with no instalment in arrears is not past due;
+- the trial balance balances, every control account ties out to its sub-ledger, and the
+  loan's own accounts hold what its booking, its state and the money that moved say.
 STATEFUL_EXAMPLES sets the number of sequences per database (CI: 300).
 """
 
 import itertools
 import os
-from datetime import timedelta
+from collections import defaultdict
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -23,13 +26,24 @@ from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from lending.db import get_engine
-from lending.models import Instalment, JobRun, Loan, Payment, PaymentAllocation
-from lending.models.enums import LoanStatus, PaymentStatus
+from lending.models import (
+    Disbursement,
+    Instalment,
+    JobRun,
+    JournalEntry,
+    JournalLine,
+    Loan,
+    LoanTransaction,
+    Payment,
+    PaymentAllocation,
+)
+from lending.models.enums import LoanStatus, PaymentStatus, TxnKind
+from lending.services import ledger
 from lending.services.nightly import runner
 from lending.services.nightly.verify import check
 from tests import factories as f
 from tests.web.helpers import AGENT, NOW, body, post
-from tests.web.servicing import STAFF, pay
+from tests.web.servicing import STAFF, pay, refund
 
 EXAMPLES = int(os.environ.get("STATEFUL_EXAMPLES", "25"))
 PRODUCTS = [
@@ -170,6 +184,27 @@ class LoanLife(RuleBasedStateMachine):
         )
         assert response.status_code in (201, 409), response.json
 
+    @rule(share=st.sampled_from(["1", "0.5"]))
+    def refund(self, share):
+        """Staff pay back (part of) a credit balance."""
+        with Session(self.engine) as session:
+            credit = self._loan(session).credit_balance
+        amount = (credit * Decimal(share)).quantize(Decimal("0.01"))
+        if amount <= 0:
+            return
+        response = refund(self.client, self.loan_id, str(amount), "Paid too much.")
+        assert response.status_code == 200, response.json
+
+    @invariant()
+    def the_books_balance_and_tie_out(self):
+        if not hasattr(self, "loan_id"):
+            return
+        assert ledger.tie_out(self.engine)["differences"] == 0
+        with Session(self.engine) as session:
+            assert ledger.trial_balance(session, date(9999, 12, 31)).balanced
+            loan = self._loan(session)
+            assert _loan_accounts(session, loan) == _expected_accounts(session, loan)
+
     @invariant()
     def stored_state_is_the_replay(self):
         if not hasattr(self, "loan_id"):
@@ -226,6 +261,42 @@ class LoanLife(RuleBasedStateMachine):
             ]
             if loan.status == LoanStatus.ACTIVE and not late:
                 assert loan.days_past_due == 0
+
+
+def _loan_accounts(session, loan) -> dict[str, Decimal]:
+    """The balance of each of the loan's accounts in the ledger, by role."""
+    roles = {v: k for k, v in ledger.accounts(session, loan.product_id).items()}
+    rows = session.execute(
+        select(JournalLine.account_id, func.sum(JournalLine.amount))
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(JournalEntry.loan_id == loan.id)
+        .group_by(JournalLine.account_id)
+    ).all()
+    return {roles[a]: Decimal(v) for a, v in rows if v}
+
+
+def _expected_accounts(session, loan) -> dict[str, Decimal]:
+    """The booking, the state's position (beyond the principal lent) and the money in and out."""
+    disbursed = session.execute(
+        select(Disbursement.amount).where(Disbursement.loan_id == loan.id)
+    ).scalar_one()
+    want: dict[str, Decimal] = defaultdict(Decimal)
+    for role, amount in ledger.booking_lines(loan, disbursed, ledger.upfront_fee(session, loan.id)):
+        want[role] += amount
+    rows = session.execute(select(Instalment).where(Instalment.loan_id == loan.id)).scalars()
+    for role, amount in ledger.position(loan, rows, loan.credit_balance).items():
+        want[role] += amount
+    want["loan_principal"] -= loan.principal
+    for payment in session.execute(select(Payment).where(Payment.loan_id == loan.id)).scalars():
+        if payment.status == PaymentStatus.POSTED:
+            want[ledger.clearing(payment.channel)] += payment.amount
+    refunds = session.execute(
+        select(func.sum(LoanTransaction.amount)).where(
+            LoanTransaction.loan_id == loan.id, LoanTransaction.kind == TxnKind.REFUND
+        )
+    ).scalar()
+    want["bank"] -= Decimal(refunds or 0)
+    return {role: amount for role, amount in want.items() if amount}
 
 
 def _code(session, loan) -> str:

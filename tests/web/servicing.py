@@ -14,6 +14,19 @@ from tests.web.helpers import AGENT, NOW, body, post
 
 WEBHOOK_SECRET = "whsec_test_0123456789"
 STAFF = {"Authorization": "Bearer lnd_underwriter_token"}
+ADMIN = {"Authorization": "Bearer lnd_admin_token"}  # a second member of staff
+
+
+def refund(client, loan_id: int, amount: str, reason: str = "Back to the borrower."):
+    """Refund a credit balance as maker-checker does: the underwriter proposes, the admin
+    approves; the approval's answer."""
+    proposed = client.post(
+        f"/api/v1/loans/{loan_id}/refunds", json={"amount": amount, "reason": reason}, headers=STAFF
+    )
+    assert proposed.status_code == 201, proposed.json
+    return client.post(
+        f"/api/v1/approvals/{proposed.json['id']}/approve", json={"note": "Checked."}, headers=ADMIN
+    )
 
 
 def book_loan(client, **changes) -> int:

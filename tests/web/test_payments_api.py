@@ -18,6 +18,7 @@ from lending.models.enums import LoanStatus, PaymentStatus, TxnKind
 from tests import factories as f
 from tests.web.helpers import AGENT, NOW, count
 from tests.web.servicing import (
+    ADMIN,
     STAFF,
     book_loan,
     callback,
@@ -231,11 +232,21 @@ def test_staff_may_accept_an_overpayment_and_refund_the_credit(loan_id, session,
     assert too_much.status_code == 422 and "amount" in too_much.json["errors"]
     by_shop = client.post(url, json={"amount": "1501.00", "reason": "Back."}, headers=AGENT)
     assert by_shop.status_code == 403
-    done = client.post(
+    proposed = client.post(
         url, json={"amount": "1501.00", "reason": "Back to the borrower."}, headers=STAFF
     )
-    assert done.status_code == 201, done.json
-    assert (done.json["kind"], done.json["credit_balance"]) == ("refund", "0.00")
+    assert proposed.status_code == 201, proposed.json
+    assert (proposed.json["kind"], proposed.json["status"]) == ("refund", "pending")
+    session.expire_all()
+    assert session.get(Loan, loan_id).credit_balance == Decimal("1501.00")  # nothing moved yet
+    approval = f"/api/v1/approvals/{proposed.json['id']}"
+    mine = client.post(f"{approval}/approve", json={}, headers=STAFF)
+    assert mine.status_code == 403  # the proposer cannot approve
+    done = client.post(f"{approval}/approve", json={"note": "Seen the slip."}, headers=ADMIN)
+    assert done.status_code == 200, done.json
+    assert done.json["status"] == "approved" and done.json["transaction_id"]
+    again = client.post(f"{approval}/approve", json={}, headers=ADMIN)
+    assert again.status_code == 409
     session.expire_all()
     assert session.get(Loan, loan_id).credit_balance == Decimal("0.00")
     refund = session.exec(

@@ -24,9 +24,9 @@ from lending.models.enums import JobStatus, LoanStatus, TxnKind
 from lending.services.nightly.batches import key_ranges, run_parallel
 from lending.services.nightly.sqlx import (
     BUCKETS,
-    CLASSES,
     INPUT_KINDS,
     banded,
+    classes,
     days_between,
     in_arrears,
 )
@@ -156,7 +156,7 @@ def aged(dpd, as_of: date) -> dict:
         Loan.days_past_due: dpd,
         Loan.aged_on: as_of,
         Loan.bucket: banded(dpd, BUCKETS),
-        Loan.classification: banded(dpd, CLASSES),
+        Loan.classification: banded(dpd, classes()),
     }
 
 
@@ -230,7 +230,7 @@ def age_listed(session: Session, as_of: date, ids: list[int]) -> int:
 def _write(session: Session, as_of: date, late, loans) -> int:
     """UPDATE the loans that `loans` selects whose DPD, bucket or class differ from `late`'s
     (loan_id, dpd) rows; return how many changed."""
-    bucket, classification = banded(late.c.dpd, BUCKETS), banded(late.c.dpd, CLASSES)
+    bucket, classification = banded(late.c.dpd, BUCKETS), banded(late.c.dpd, classes())
     changed = (
         (Loan.days_past_due != late.c.dpd)
         | (Loan.bucket != bucket)

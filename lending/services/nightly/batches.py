@@ -66,7 +66,14 @@ def worker_pool(workers: int) -> Iterator[None]:
     if workers <= 1:
         yield
         return
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    from lending import regulation
+
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=regulation.activate,  # the parent's profile, whatever set it
+        initargs=(regulation.active().code,),
+    ) as pool:
         token = _POOL.set(pool)
         try:
             yield

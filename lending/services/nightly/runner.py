@@ -21,10 +21,12 @@ from sqlmodel import Session
 from lending.errors import NightRefused
 from lending.models import JobRun
 from lending.models.enums import JobStatus
+from lending.services import ledger
 from lending.services.nightly import (
     ageing,
     closing,
     late_fees,
+    provisions,
     reconcile,
     reminders,
     signals,
@@ -39,10 +41,20 @@ except ImportError:  # pragma: no cover
 
 NIGHTLY = "nightly"
 REPLAY = "nightly.replay"
-STEPS = ("reconcile", "ageing", "late_fees", "reminders", "device_signals", "close", "verify")
+STEPS = (
+    "reconcile",
+    "ageing",
+    "late_fees",
+    "reminders",
+    "device_signals",
+    "close",
+    "provisions",
+    "verify",
+    "ledger",
+)
 # What a replay runs: the state of each past date. Reminders and device signals reach people
 # and phones and are never sent for the past; closing waits for the next forward night.
-REPLAY_STEPS = ("reconcile", "ageing", "late_fees", "verify")
+REPLAY_STEPS = ("reconcile", "ageing", "late_fees", "verify", "ledger")
 NIGHT_LOCK_KEY = 7_404_312_027  # PostgreSQL advisory lock of a running night (not the scheduler's)
 log = logging.getLogger(__name__)
 
@@ -87,9 +99,13 @@ def step_functions(config: NightlyConfig, replay: bool = False) -> dict[str, Cal
         "reminders": lambda e, d, p: reminders.remind(e, d),
         "device_signals": lambda e, d, p: signals.signal(e, d, config.device_webhook_url),
         "close": lambda e, d, p: closing.close_paid(e, d),
+        # What the regulator profile requires against the book as classified tonight.
+        "provisions": lambda e, d, p: provisions.provide(e, d, config.clock()),
         "verify": lambda e, d, p: verify.nightly(
             e, d, p, config.clock(), verify.Parallel(config.workers, config.database_url)
         ),
+        # Each control account against its sub-ledger: a difference fails the step.
+        "ledger": lambda e, d, p: ledger.tie_out(e),
     }
     return {name: steps[name] for name in (REPLAY_STEPS if replay else STEPS)}
 

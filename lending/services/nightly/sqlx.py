@@ -5,14 +5,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Integer, Select, case, cast, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from lending import regulation
 from lending.finance.replay import INPUTS
 from lending.models import Instalment, LoanTransaction
 from lending.models.enums import Bucket, Classification, TxnKind
 
 INPUT_KINDS = [str(k) for k in INPUTS if k is not TxnKind.DISBURSEMENT]
 
-# (lowest DPD, bucket) and (lowest DPD, class), highest first: the one table both SQL and
-# Python read, so the nightly UPDATE and the pages never disagree.
+# (lowest DPD, bucket), highest first: the one table both SQL and Python read, so the nightly
+# UPDATE and the pages never disagree (the classes are the regulator profile's, `classes()`).
 BUCKETS = (
     (91, Bucket.DPD_90_PLUS),
     (61, Bucket.DPD_61_90),
@@ -20,13 +21,11 @@ BUCKETS = (
     (1, Bucket.DPD_1_30),
     (0, Bucket.CURRENT),
 )
-CLASSES = (
-    (180, Classification.LOSS),
-    (90, Classification.DOUBTFUL),
-    (30, Classification.SUBSTANDARD),
-    (5, Classification.WATCH),
-    (0, Classification.REGULAR),
-)
+
+
+def classes() -> tuple[tuple[int, Classification], ...]:
+    """(lowest DPD, class), highest first, of the lender's regulator profile."""
+    return regulation.active().table()
 
 
 def bucket_of(dpd: int) -> Bucket:
@@ -35,8 +34,8 @@ def bucket_of(dpd: int) -> Bucket:
 
 
 def class_of(dpd: int) -> Classification:
-    """The microfinance classification (watch 5-29, substandard 30-89, ...)."""
-    return next(c for low, c in CLASSES if dpd >= low)
+    """The prudential classification by the lender's regulator profile (`lending.regulation`)."""
+    return regulation.active().class_of(dpd)
 
 
 def banded(dpd: ColumnElement, table) -> ColumnElement:

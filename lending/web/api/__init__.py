@@ -47,6 +47,7 @@ def bp_view():
 
 from lending.web.api import (  # noqa: E402,F401  (the routes register on bp)
     applications,
+    approvals,
     catalogue,
     devices,
     loans,

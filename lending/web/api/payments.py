@@ -13,12 +13,11 @@ from lending.models.enums import STAFF_ROLES, PaymentChannel, Role
 from lending.schemas.payments import (
     IdempotencyKeySchema,
     PaymentInputSchema,
-    RefundInputSchema,
     ReversalInputSchema,
     WaiverInputSchema,
     WebhookPaymentSchema,
 )
-from lending.services.adjustments import Adjustment, refund_credit, waive_late_fee
+from lending.services.adjustments import Adjustment, waive_late_fee
 from lending.services.payments import PaymentRequest, Reversal, post_payment, reverse_payment
 from lending.web.access import audit_refusal, current_actor, owned, role_required
 from lending.web.api import bp, public
@@ -207,7 +206,6 @@ def reverse(payment_id: int):
 
 
 _WAIVER = WaiverInputSchema()
-_REFUND = RefundInputSchema()
 
 
 @bp.post("/loans/<int:loan_id>/waivers")
@@ -244,44 +242,6 @@ def waive(loan_id: int):
             user_id=current_actor().id,
             reason=data["reason"],
             instalment=data["instalment"],
-        ),
-    )
-
-
-@bp.post("/loans/<int:loan_id>/refunds")
-@role_required(Role.ADMIN, Role.UNDERWRITER)
-def refund(loan_id: int):
-    """Pay (part of) a loan's credit balance back to the borrower; staff only.
-    ---
-    post:
-      summary: Refund a credit balance
-      security: [{bearerAuth: []}]
-      parameters:
-        - {in: path, name: loan_id, required: true, schema: {type: integer}}
-      requestBody:
-        required: true
-        content:
-          application/json:
-            schema: RefundInput
-      responses:
-        201:
-          content:
-            application/json:
-              schema: AdjustmentResult
-        401: {$ref: '#/components/responses/Unauthorized'}
-        403: {$ref: '#/components/responses/Forbidden'}
-        404: {$ref: '#/components/responses/NotFound'}
-        409: {$ref: '#/components/responses/Conflict'}
-        422: {$ref: '#/components/responses/Invalid'}
-    """
-    data = _REFUND.load(json_body())
-    return _adjust(
-        refund_credit,
-        Adjustment(
-            loan_id=loan_id,
-            user_id=current_actor().id,
-            reason=data["reason"],
-            amount=data["amount"],
         ),
     )
 

@@ -1,0 +1,586 @@
+"""The general ledger: every money event posts a balanced journal entry in its own transaction.
+
+Accounts are named by role (`loan_principal`, `clearing_jazzcash`, ...): the chart's account
+for the role, unless the loan's product maps the role to an account of its own
+(`GLProductAccount`, Apache Fineract's product-to-GL mapping).
+
+Profit, fees and late charges are recognised when they are paid (cash basis). What a loan's
+accounts hold is a function of its stored state (`position`): the principal outstanding, the
+profit, fees and late charges paid (late charges of an Islamic product are the charity's, not
+income) and the credit balance. A replay that changes the state (a payment, a reversal, a
+backdated payment that moves later payments' money between parts, a refund) posts the change
+of the position and the money that moved (into a channel's clearing account, or out of it),
+so a backdated payment corrects the income of the periods it re-allocates in the open period,
+never by editing an entry; the database refuses an entry whose lines do not sum to zero.
+
+Reads of an entry's accounts come from the reference cache; writing one is one statement on
+PostgreSQL (the entry and its lines in a single INSERT ... WITH) and two on SQLite (the lines,
+then the entry, which the balance trigger checks).
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import bindparam, case, func, literal, select, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from lending.errors import Conflict, NotFound
+from lending.finance.money import ZERO
+from lending.models import Disbursement, Fee, Instalment, Loan
+from lending.models.enums import DisbursementStatus, FeeKind, LoanStatus, PaymentChannel
+from lending.models.ledger import (
+    GLAccount,
+    GLProductAccount,
+    JournalEntry,
+    JournalLine,
+    LedgerClose,
+)
+from lending.services import audit
+from lending.services.loan_book import business_day
+from lending.services.reference import cached
+
+KARACHI = "Asia/Karachi"
+
+PRINCIPAL = "loan_principal"
+CREDIT = "borrower_credit"
+CHARITY = "charity_payable"
+SHOP = "shop_payable"
+PROFIT_INCOME = "profit_income"
+FEE_INCOME = "fee_income"
+LATE_INCOME = "late_charge_income"
+BANK = "bank"
+ALLOWANCE = "loan_loss_allowance"
+PROVISION_EXPENSE = "provision_expense"
+RECOVERIES = "recoveries"
+
+
+def clearing(channel: PaymentChannel | str) -> str:
+    """The clearing account's role of a payment channel (counter cash: the shops' cash)."""
+    return f"clearing_{PaymentChannel(channel).value}"
+
+
+class Unbalanced(RuntimeError):
+    """An entry whose lines do not sum to zero: a bug; the database would refuse it too."""
+
+
+@dataclass(frozen=True)
+class Posting:
+    """What an entry records, besides its lines."""
+
+    kind: str
+    posted_on: date  # the business date it is written on (an open period)
+    value_date: date  # when the event took effect
+    now: datetime
+    loan_id: int | None = None
+    product_id: int | None = None  # whose account mapping applies
+    transaction_id: int | None = None
+    reverses_id: int | None = None
+    memo: str = ""
+    actor_id: int | None = None
+
+
+def accounts(session: Session, product_id: int | None) -> dict[str, int]:
+    """Account ids by role for a product (the chart's, overridden by the product's own)."""
+
+    def read() -> dict[str, int]:
+        chart = dict(
+            session.execute(
+                select(GLAccount.role, GLAccount.id).where(GLAccount.role.is_not(None))
+            ).all()
+        )
+        if product_id is not None:
+            chart.update(
+                session.execute(
+                    select(GLProductAccount.role, GLProductAccount.account_id).where(
+                        GLProductAccount.product_id == product_id
+                    )
+                ).all()
+            )
+        return chart
+
+    return cached(session, ("gl_accounts", product_id), read)
+
+
+def post(session: Session, posting: Posting, lines: Iterable[tuple[str, Decimal]]) -> bool:
+    """Write one balanced entry of lines by role (merged per account, zeros dropped); False
+    when nothing moved (no entry)."""
+    ids = accounts(session, posting.product_id)
+    merged: dict[int, Decimal] = defaultdict(Decimal)
+    for role, amount in lines:
+        merged[ids[role]] += amount
+    legs = [(account, amount) for account, amount in merged.items() if amount != 0]
+    if not legs:
+        return False
+    total = sum((amount for _, amount in legs), ZERO)
+    if total != 0 or len(legs) < 2:
+        raise Unbalanced(f"{posting.kind} entry of loan {posting.loan_id} does not balance: {legs}")
+    header = {
+        "posted_on": posting.posted_on,
+        "value_date": posting.value_date,
+        "kind": posting.kind,
+        "loan_id": posting.loan_id,
+        "transaction_id": posting.transaction_id,
+        "reverses_id": posting.reverses_id,
+        "memo": posting.memo[:200],
+        "created_by_id": posting.actor_id,
+        "created_at": posting.now,
+    }
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_PG_POST, {**header, "accounts": [a for a, _ in legs],
+                                      "amounts": [m for _, m in legs]})  # fmt: skip
+    else:  # the lines first: the entry's row is checked against them by a trigger
+        connection.execute(_SQLITE_LINES, [{"account_id": a, "amount": m} for a, m in legs])
+        connection.execute(_SQLITE_ENTRY, header)
+    return True
+
+
+# SQLite: the entry's id is the next one, read inside each INSERT; the lines are written
+# before the entry, in one transaction that holds SQLite's only write lock, so both read
+# the same id. (Entries are never deleted: max(id) + 1 is the next rowid too.)
+_NEXT_ID = select(func.coalesce(func.max(JournalEntry.id), 0) + 1).scalar_subquery()
+_SQLITE_LINES = JournalLine.__table__.insert().values(
+    entry_id=_NEXT_ID, account_id=bindparam("account_id"), amount=bindparam("amount")
+)
+_SQLITE_ENTRY = JournalEntry.__table__.insert().values(id=_NEXT_ID)
+# One round trip on PostgreSQL: the entry, then its lines from two arrays.
+_PG_POST = text(
+    "WITH entry AS (INSERT INTO journal_entries (posted_on, value_date, kind, loan_id, "
+    "transaction_id, reverses_id, memo, created_by_id, created_at) VALUES (:posted_on, "
+    ":value_date, :kind, :loan_id, :transaction_id, :reverses_id, :memo, :created_by_id, "
+    ":created_at) RETURNING id) "
+    "INSERT INTO journal_lines (entry_id, account_id, amount) "
+    "SELECT entry.id, leg.account, leg.amount FROM entry, "
+    "unnest(CAST(:accounts AS integer[]), CAST(:amounts AS numeric[])) AS leg(account, amount)"
+).bindparams(
+    bindparam("created_at", type_=JournalEntry.__table__.c.created_at.type),
+)
+
+
+# -- what a loan's accounts hold ------------------------------------------------------------
+
+
+def position(loan: Loan, instalments, credit: Decimal) -> dict[str, Decimal]:
+    """A loan's balances by role as its state says (debit positive), beyond its booking: the
+    principal outstanding, the profit, fees and late charges paid, the credit balance."""
+    repaid = profit = fees = late = ZERO
+    for row in instalments:
+        repaid += row.paid_principal
+        profit += row.paid_profit
+        fees += row.paid_fee
+        late += row.paid_late_fee
+    return {
+        PRINCIPAL: loan.principal - repaid,
+        PROFIT_INCOME: -profit,
+        FEE_INCOME: -fees,
+        CHARITY if loan.islamic else LATE_INCOME: -late,
+        CREDIT: -credit,
+    }
+
+
+def moved(before: dict[str, Decimal], after: dict[str, Decimal]) -> list[tuple[str, Decimal]]:
+    """The lines that take a loan's accounts from one position to another."""
+    return [(role, after[role] - before[role]) for role in after]
+
+
+def booking_lines(loan: Loan, disbursed: Decimal, upfront: Decimal) -> list[tuple[str, Decimal]]:
+    """Booking: the loan's principal (the phone less the down payment, plus a financed fee)
+    against the shop's payable and the fee; a fee paid up front is cash the shop collected."""
+    return [
+        (PRINCIPAL, loan.principal),
+        (SHOP, -disbursed),
+        (FEE_INCOME, -(loan.principal - disbursed) - upfront),
+        (clearing(PaymentChannel.CASH), upfront),
+    ]
+
+
+def post_booking(session: Session, loan: Loan, disbursed: Decimal, upfront: Decimal, on: date,
+                 now: datetime, actor_id: int | None) -> None:  # fmt: skip
+    """The booking's entry, in the booking's transaction."""
+    post(
+        session,
+        Posting("disbursement", on, loan.disbursed_on, now, loan.id, loan.product_id,
+                memo="Loan booked: the phone financed, payable to the shop", actor_id=actor_id),
+        booking_lines(loan, disbursed, upfront),
+    )  # fmt: skip
+
+
+def post_cancellation(session: Session, loan: Loan, on: date, now: datetime,
+                      actor_id: int | None) -> None:  # fmt: skip
+    """Cancelling in cooling-off: the contra entry of the booking (the shop's payable
+    reclaimed, the fee and a fee paid up front given back)."""
+    entry = session.execute(
+        select(JournalEntry.id).where(
+            JournalEntry.loan_id == loan.id, JournalEntry.kind == "disbursement"
+        )
+    ).scalar_one_or_none()
+    if entry is None:  # booked before the ledger: its opening entry stated it
+        entry = session.execute(
+            select(JournalEntry.id).where(
+                JournalEntry.loan_id == loan.id, JournalEntry.kind == "opening"
+            )
+        ).scalar_one()
+    roles = {v: k for k, v in accounts(session, loan.product_id).items()}
+    lines = session.execute(
+        select(JournalLine.account_id, JournalLine.amount).where(JournalLine.entry_id == entry)
+    ).all()
+    post(
+        session,
+        Posting("cancellation", on, on, now, loan.id, loan.product_id, reverses_id=entry,
+                memo="Cancelled in cooling-off: the booking reversed", actor_id=actor_id),
+        [(roles[account], -amount) for account, amount in lines],
+    )  # fmt: skip
+
+
+# -- reports --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BalanceRow:
+    code: str
+    name: str
+    name_ur: str
+    kind: str
+    debit: Decimal
+    credit: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        """Debit less credit: positive is a debit balance."""
+        return self.debit - self.credit
+
+
+@dataclass(frozen=True)
+class TrialBalance:
+    as_of: date
+    rows: list[BalanceRow]
+
+    @property
+    def debit(self) -> Decimal:
+        return sum((r.debit for r in self.rows), ZERO)
+
+    @property
+    def credit(self) -> Decimal:
+        return sum((r.credit for r in self.rows), ZERO)
+
+    @property
+    def balanced(self) -> bool:
+        return self.debit == self.credit
+
+    def document(self) -> dict:
+        """The JSON of `lending ledger trial-balance --json` and the staff page's figures."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "accounts": [
+                {
+                    "code": r.code,
+                    "name": r.name,
+                    "kind": r.kind,
+                    "debit": str(r.debit),
+                    "credit": str(r.credit),
+                    "balance": str(r.balance),
+                }
+                for r in self.rows
+            ],
+            "totals": {"debit": str(self.debit), "credit": str(self.credit)},
+            "balanced": self.balanced,
+        }
+
+
+def trial_balance(session: Session, as_of: date) -> TrialBalance:
+    """Every account's debits, credits and balance from the entries posted on or before a date."""
+    line, entry, account = JournalLine, JournalEntry, GLAccount
+    dated = (
+        select(
+            line.account_id,
+            func.sum(case((line.amount > 0, line.amount), else_=literal(0))).label("debit"),
+            func.sum(case((line.amount < 0, -line.amount), else_=literal(0))).label("credit"),
+        )
+        .join(entry, entry.id == line.entry_id)
+        .where(entry.posted_on <= as_of)
+        .group_by(line.account_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            account.code, account.name, account.name_ur, account.kind, dated.c.debit, dated.c.credit
+        )  # fmt: skip
+        .outerjoin(dated, dated.c.account_id == account.id)
+        .order_by(account.code)
+    ).all()
+    return TrialBalance(
+        as_of,
+        [
+            BalanceRow(code, name, name_ur, str(kind), _money(debit), _money(credit))
+            for code, name, name_ur, kind, debit, credit in rows
+        ],
+    )
+
+
+# -- periods ---------------------------------------------------------------------------------
+
+
+def closed_through(session: Session) -> date | None:
+    """The last closed date, or None while every period is open."""
+    return session.execute(select(func.max(LedgerClose.closed_through))).scalar()
+
+
+def close_period(
+    session: Session, through: date, *, user_id: int | None, now: datetime, timezone: str = KARACHI
+) -> LedgerClose:
+    """Close the books through a past date (usually a month end): from then on the database
+    refuses any entry posted on or before it; backdated activity posts on the day it is
+    recorded, with its value date. A close never reopens an earlier one."""
+    today = business_day(now, timezone)
+    if through >= today:
+        raise Conflict(
+            f"Only a day before today ({today}) can be closed: entries are still being posted "
+            f"on {through}."
+        )
+    last = closed_through(session)
+    if last is not None and through <= last:
+        raise Conflict(f"The books are already closed through {last}.")
+    row = LedgerClose(closed_through=through, closed_by_id=user_id, created_at=now)
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        action="ledger.closed",
+        actor_id=user_id,
+        obj=row,
+        at=now,
+        after={"closed_through": through.isoformat()},
+    )
+    return row
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    entry_id: int
+    posted_on: date
+    value_date: date
+    kind: str
+    loan_id: int | None
+    memo: str
+    amount: Decimal  # debit positive
+    balance: Decimal  # the account's balance after this line
+
+
+def statement(
+    session: Session, code: str, start: date, end: date, limit: int | None = None
+) -> tuple[GLAccount, Decimal, list[StatementLine]]:
+    """An account's opening balance on `start` and its lines posted from `start` to `end`
+    (the first `limit` of them), each with the running balance; 404 for an unknown account."""
+    account = session.execute(select(GLAccount).where(GLAccount.code == code)).scalar()
+    if account is None:
+        raise NotFound(f"No account {code}.")
+    line, entry = JournalLine, JournalEntry
+    opening = _money(
+        session.execute(
+            select(func.sum(line.amount))
+            .join(entry, entry.id == line.entry_id)
+            .where(line.account_id == account.id, entry.posted_on < start)
+        ).scalar()
+    )
+    rows = session.execute(
+        select(
+            entry.id,
+            entry.posted_on,
+            entry.value_date,
+            entry.kind,
+            entry.loan_id,
+            entry.memo,
+            line.amount,
+        )  # fmt: skip
+        .join(entry, entry.id == line.entry_id)
+        .where(line.account_id == account.id, entry.posted_on >= start, entry.posted_on <= end)
+        .order_by(entry.posted_on, entry.id)
+        .limit(limit)
+    ).all()
+    balance, lines = opening, []
+    for entry_id, posted_on, value_date, kind, loan_id, memo, amount in rows:
+        balance += amount
+        lines.append(
+            StatementLine(entry_id, posted_on, value_date, kind, loan_id, memo, amount, balance)
+        )
+    return account, opening, lines
+
+
+# -- tie-out --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Difference:
+    role: str
+    ledger: Decimal
+    book: Decimal
+    loans: list[int]
+
+
+class OutOfBalance(RuntimeError):
+    """The ledger and a sub-ledger disagree: the nightly step fails and says where."""
+
+
+def tie_out(engine: Engine) -> dict:
+    """Each control account's balance against its sub-ledger, now: loans' principal
+    outstanding, credit balances, the charity's late charges, the shops' payable. Raises
+    `OutOfBalance` naming the accounts and (up to 20 per account) the loans that differ."""
+    with Session(engine) as session:
+        ledger = _ledger_by_role(session)
+        book = _book_totals(session)
+        differences = [
+            Difference(role, ledger.get(role, ZERO), value, [])
+            for role, value in book.items()
+            if ledger.get(role, ZERO) != value
+        ]
+        if differences:
+            per_loan_ledger = _ledger_by_loan(session)
+            per_loan_book = _book_by_loan(session)
+            differences = [
+                Difference(d.role, d.ledger, d.book, sorted(
+                    loan for loan in per_loan_ledger.keys() | per_loan_book.keys()
+                    if per_loan_ledger.get(loan, {}).get(d.role, ZERO)
+                    != per_loan_book.get(loan, {}).get(d.role, ZERO)
+                )[:20])
+                for d in differences
+            ]  # fmt: skip
+    if differences:
+        raise OutOfBalance(
+            "; ".join(
+                f"{d.role}: ledger {d.ledger}, loans {d.book}"
+                + (f" (loans {', '.join(map(str, d.loans))})" if d.loans else "")
+                for d in differences
+            )
+        )
+    return {"accounts": len(book), "differences": 0}
+
+
+TIED = (PRINCIPAL, CREDIT, CHARITY, SHOP)
+
+
+def _ledger_by_role(session: Session) -> dict[str, Decimal]:
+    """The balance of each control account of the chart (product mappings included)."""
+    roles = _roles_of_accounts(session)
+    balances: dict[str, Decimal] = defaultdict(Decimal)
+    for account_id, total in session.execute(
+        select(JournalLine.account_id, func.sum(JournalLine.amount)).group_by(
+            JournalLine.account_id
+        )
+    ).all():
+        role = roles.get(account_id)
+        if role in TIED:
+            balances[role] += _money(total)
+    return balances
+
+
+def _roles_of_accounts(session: Session) -> dict[int, str]:
+    roles = dict(
+        session.execute(
+            select(GLAccount.id, GLAccount.role).where(GLAccount.role.is_not(None))
+        ).all()
+    )
+    for account_id, role in session.execute(
+        select(GLProductAccount.account_id, GLProductAccount.role)
+    ).all():
+        roles.setdefault(account_id, role)
+    return roles
+
+
+def _money(value) -> Decimal:
+    """A sum of a money column (typed as money: rupees on both databases), or nothing."""
+    return ZERO if value is None else value
+
+
+# Loans whose balances the control accounts carry: not cancelled (the booking reversed), not
+# written off (the principal charged to the allowance; what is paid since is a recovery).
+OFF_THE_BOOKS = (LoanStatus.CANCELLED, LoanStatus.WRITTEN_OFF)
+
+
+def _live(query):
+    return query.where(Loan.status.not_in(OFF_THE_BOOKS))
+
+
+def _book_totals(session: Session) -> dict[str, Decimal]:
+    """The sub-ledgers' totals, as the control accounts carry them (credits negative)."""
+    principal = session.execute(_live(select(func.sum(Loan.principal)))).scalar()
+    repaid = session.execute(
+        _live(select(func.sum(Instalment.paid_principal)).join(Loan, Loan.id == Instalment.loan_id))
+    ).scalar()
+    credit = session.execute(_live(select(func.sum(Loan.credit_balance)))).scalar()
+    charity = session.execute(
+        _live(
+            select(func.sum(Instalment.paid_late_fee))
+            .join(Loan, Loan.id == Instalment.loan_id)
+            .where(Loan.islamic.is_(True))
+        )
+    ).scalar()
+    shops = session.execute(
+        select(func.sum(Disbursement.amount)).where(
+            Disbursement.status == DisbursementStatus.RECORDED
+        )
+    ).scalar()
+    m = _money
+    return {
+        PRINCIPAL: m(principal) - m(repaid),
+        CREDIT: -m(credit),
+        CHARITY: -m(charity),
+        SHOP: -m(shops),
+    }
+
+
+def _ledger_by_loan(session: Session) -> dict[int, dict[str, Decimal]]:
+    roles = _roles_of_accounts(session)
+    out: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for loan_id, account_id, total in session.execute(
+        select(JournalEntry.loan_id, JournalLine.account_id, func.sum(JournalLine.amount))
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(JournalEntry.loan_id.is_not(None))
+        .group_by(JournalEntry.loan_id, JournalLine.account_id)
+    ).all():
+        role = roles.get(account_id)
+        if role in TIED:
+            out[loan_id][role] += _money(total)
+    return out
+
+
+def _book_by_loan(session: Session) -> dict[int, dict[str, Decimal]]:
+    out: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    m = _money
+    for loan_id, principal, islamic, credit, status, repaid, late in session.execute(
+        select(
+            Loan.id,
+            Loan.principal,
+            Loan.islamic,
+            Loan.credit_balance,
+            Loan.status,
+            func.sum(Instalment.paid_principal),
+            func.sum(Instalment.paid_late_fee),
+        )
+        .join(Instalment, Instalment.loan_id == Loan.id)
+        .group_by(Loan.id)
+    ).all():
+        live = status not in OFF_THE_BOOKS
+        out[loan_id] = {
+            PRINCIPAL: m(principal) - m(repaid) if live else ZERO,
+            CREDIT: -m(credit) if live else ZERO,
+            CHARITY: -m(late) if islamic and live else ZERO,
+        }
+    for loan_id, amount in session.execute(
+        select(Disbursement.loan_id, Disbursement.amount).where(
+            Disbursement.status == DisbursementStatus.RECORDED
+        )
+    ).all():
+        out[loan_id][SHOP] = -m(amount)
+    return out
+
+
+def upfront_fee(session: Session, loan_id: int) -> Decimal:
+    """What of a loan's processing fee was paid up front (at the counter)."""
+    value = session.execute(
+        select(Fee.paid_amount).where(Fee.loan_id == loan_id, Fee.kind == FeeKind.PROCESSING)
+    ).scalar()
+    return value if value is not None else ZERO
