@@ -75,7 +75,33 @@ CROSS JOIN LATERAL (SELECT (l.disbursed_on + make_interval(months => k))::date <
 SELECT setval(pg_get_serial_sequence('instalments', 'id'), (SELECT max(id) FROM instalments));
 INSERT INTO loan_transactions (loan_id, kind, value_date, amount, note, created_at)
 SELECT id, 'disbursement', disbursed_on, principal, '', disbursed_on + time '10:00'
-FROM loans ORDER BY id
+FROM loans ORDER BY id;
+INSERT INTO disbursements (loan_id, retailer_id, amount, status, created_at)
+SELECT id, retailer_id, principal, 'recorded', disbursed_on + time '10:00' FROM loans;
+INSERT INTO journal_entries (id, posted_on, value_date, kind, loan_id, memo, created_at)
+SELECT id, disbursed_on, disbursed_on, 'disbursement', id, '', disbursed_on + time '10:00'
+FROM loans;
+INSERT INTO journal_lines (entry_id, account_id, amount)
+SELECT l.id, a.id, CASE WHEN a.role = 'loan_principal' THEN l.principal ELSE -l.principal END
+FROM loans l CROSS JOIN gl_accounts a WHERE a.role IN ('loan_principal', 'shop_payable')
+"""
+# The journal entry of each payment (its id the last loan's plus the instalment's): the rail's
+# clearing account against the principal and the profit it paid.
+LEDGER = """
+INSERT INTO journal_entries (id, posted_on, value_date, kind, loan_id, transaction_id, memo,
+  created_at)
+SELECT (SELECT max(id) FROM loans) + i.id, i.due_date, i.due_date, 'payment', i.loan_id,
+  t.id, '', i.due_date + time '07:00'
+FROM instalments i JOIN loan_transactions t ON t.payment_id = i.id
+WHERE i.id IN (SELECT id FROM paid_now);
+INSERT INTO journal_lines (entry_id, account_id, amount)
+SELECT (SELECT max(id) FROM loans) + i.id, a.id, CASE a.role WHEN 'clearing_raast' THEN i.total
+  WHEN 'loan_principal' THEN -i.principal ELSE -i.profit END
+FROM instalments i CROSS JOIN gl_accounts a
+WHERE i.id IN (SELECT id FROM paid_now)
+  AND a.role IN ('clearing_raast', 'loan_principal', 'profit_income');
+SELECT setval(pg_get_serial_sequence('journal_entries', 'id'),
+  (SELECT max(id) FROM journal_entries))
 """
 # The payments behind the paid columns (one per instalment paid on its due date, id = the
 # instalment's): payment, its transaction, its allocation and the loan's `inputs_through`,
@@ -100,8 +126,7 @@ FROM (SELECT loan_id, max(due_date) AS last FROM instalments
 WHERE loans.id = p.loan_id;
 UPDATE loans SET inputs_through = disbursed_on WHERE inputs_through IS NULL;
 SELECT setval(pg_get_serial_sequence('payments', 'id'),
-  GREATEST((SELECT max(id) FROM payments), 1));
-DROP TABLE paid_now
+  GREATEST((SELECT max(id) FROM payments), 1))
 """
 HISTORY = "CREATE TEMPORARY TABLE paid_now AS SELECT id FROM instalments WHERE paid_on IS NOT NULL"
 # The loans that pay on time (four in five) pay what fell due since the previous night.
@@ -162,7 +187,7 @@ def generate(url: str, n: int, first: date) -> None:
         # by construction, and the night's replay check holds them to their replay).
         conn.execute(text("SET LOCAL session_replication_role = replica"))
         run_sql(conn, GENERATE, {"n": n, "as_of": first})
-        run_sql(conn, HISTORY + ";\n" + PAY, {})
+        run_sql(conn, HISTORY + ";\n" + PAY + ";\n" + LEDGER + ";\nDROP TABLE paid_now", {})
         conn.execute(text("ANALYZE"))
     engine.dispose()
 
@@ -203,7 +228,8 @@ def run_night(engine, day: date, config: NightlyConfig, previous: date | None) -
     if previous is not None:
         with engine.begin() as conn:
             conn.execute(text("SET LOCAL session_replication_role = replica"))
-            run_sql(conn, PAY_DUE + ";\n" + PAY, {"since": previous, "until": day})
+            script = PAY_DUE + ";\n" + PAY + ";\n" + LEDGER + ";\nDROP TABLE paid_now"
+            run_sql(conn, script, {"since": previous, "until": day})
         late = replace(config, clock=lambda: karachi(previous, 23))
         start = time.perf_counter()
         counts = replay_check(engine, late)
@@ -269,8 +295,31 @@ def bench(url: str, n: int, nights: int, workers: int) -> list[dict]:
         kind = "first" if k == 0 else "month end" if is_month_end(day) else "steady"
         print_night(n, kind + (", month end" if k == 0 and is_month_end(day) else ""), night)
         done.append({**night, "kind": kind})
+    trial_balance(engine, dates[-1])
     engine.dispose()
     return done
+
+
+def trial_balance(engine, day: date) -> None:
+    """The trial balance of the whole book as `lending ledger trial-balance` reads it: an
+    aggregate of every journal line (no balance table), three runs."""
+    from sqlmodel import Session
+
+    from lending.services import ledger
+
+    with engine.connect() as conn:
+        lines = conn.execute(text("SELECT count(*) FROM journal_lines")).scalar()
+    runs = []
+    for _ in range(3):
+        with Session(engine) as session:
+            start = time.perf_counter()
+            books = ledger.trial_balance(session, day)
+            runs.append(time.perf_counter() - start)
+    print(
+        f"  trial balance as of {day}: {', '.join(f'{r:.2f}' for r in runs)} s over "
+        f"{lines:,} journal lines; debits {books.debit:,} = credits {books.credit:,}: "
+        f"{'balanced' if books.balanced else 'NOT BALANCED'}"
+    )
 
 
 def summary(runs: dict[int, list[dict]]) -> None:

@@ -28,7 +28,8 @@ thirtieth of the book; where the runner has no such step, the simulator replays 
 acted on after each night instead), and at the end every loan replayed from scratch
 (`verify.check`). Invariant violations: checked in SQL at the end, per kind (paid parts within
 what is due, allocations summing to what each payment applied, no late fee, reminder or lock
-for an instalment paid ahead, credit balances not negative, ...). The exit code is 1 if either
+for an instalment paid ahead, credit balances not negative, the trial balance balancing and
+every ledger control account tying out to its sub-ledger, ...). The exit code is 1 if either
 count is not 0. Progress goes to stderr every 30 days; the report, with the seconds of each
 phase, to stdout.
 """
@@ -84,7 +85,7 @@ from lending.models.enums import (  # noqa: E402
 from lending.models.products import ProductVersion  # noqa: E402
 from lending.scoring.scorecard import Scorecard, Thresholds  # noqa: E402
 from lending.security import password_hasher  # noqa: E402
-from lending.services import reference  # noqa: E402
+from lending.services import ledger, reference  # noqa: E402
 from lending.services.adjustments import Adjustment, refund_credit, waive_late_fee  # noqa: E402
 from lending.services.applications import (  # noqa: E402
     DecisionContext,
@@ -809,8 +810,25 @@ def invariant_violations(engine: Engine) -> dict[str, list[str]]:
                 session, paid_off, ~Loan.device_released
             ),
             "credit balance below 0": loans_where(session, Loan.credit_balance < 0),
+            "trial balance does not balance": unbalanced_books(session),
         }
+    found["ledger control account differs from its sub-ledger"] = ledger_differences(engine)
     return found
+
+
+def unbalanced_books(session: Session) -> list[str]:
+    """The trial balance of every entry posted: debits must equal credits."""
+    books = ledger.trial_balance(session, date.max)
+    return [] if books.balanced else [f"debits {books.debit}, credits {books.credit}"]
+
+
+def ledger_differences(engine: Engine) -> list[str]:
+    """The nightly tie-out of each control account against its sub-ledger, at the end."""
+    try:
+        ledger.tie_out(engine)
+    except ledger.OutOfBalance as exc:
+        return [str(exc)]
+    return []
 
 
 def loans_where(session: Session, *where) -> list[str]:
