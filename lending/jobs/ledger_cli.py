@@ -46,6 +46,39 @@ def _side(amount) -> str:
     return f"{amount:,}" if amount >= 0 else f"{-amount:,} Cr"
 
 
+@ledger_group.command("income")
+@click.option(
+    "--month",
+    required=True,
+    type=click.DateTime(["%Y-%m"]),
+    help="The month (YYYY-MM) of the entries posted.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON document.")
+def income(month: datetime, as_json: bool) -> None:
+    """A month's income and expenses by account, and the charity's account."""
+    from lending.services import ledger
+
+    with session_scope(get_engine()) as session:
+        statement = ledger.income_statement(session, month.date())
+    if as_json:
+        click.echo(json.dumps(statement.document(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"Income statement, {statement.month}")
+    for title, rows, total in (
+        ("Income", statement.income, statement.total_income),
+        ("Expenses", statement.expenses, statement.total_expenses),
+    ):
+        click.echo(title)
+        for code, name, amount in rows:
+            click.echo(f"  {code:<6} {name[:46]:<46} {amount:>16,}")
+        click.echo(f"  {'':<6} {'Total':<46} {total:>16,}")
+    click.echo(f"Net income {statement.net:>56,}")
+    click.echo(
+        f"Charity (Islamic late charges): received {statement.charity_received:,}, "
+        f"paid out {statement.charity_paid:,}, owed at the month's end {statement.charity_owed:,}"
+    )
+
+
 @ledger_group.command("close")
 @click.option(
     "--through",

@@ -321,6 +321,87 @@ def trial_balance(session: Session, as_of: date) -> TrialBalance:
     )
 
 
+@dataclass(frozen=True)
+class IncomeStatement:
+    """A month's income and expenses by account (income positive), and the charity's
+    account: what Islamic late charges added to it and what was paid out of it."""
+
+    month: str  # YYYY-MM
+    income: list[tuple[str, str, Decimal]]  # code, name, amount
+    expenses: list[tuple[str, str, Decimal]]
+    charity_received: Decimal
+    charity_paid: Decimal
+    charity_owed: Decimal  # at the month's end
+
+    @property
+    def total_income(self) -> Decimal:
+        return sum((a for _, _, a in self.income), ZERO)
+
+    @property
+    def total_expenses(self) -> Decimal:
+        return sum((a for _, _, a in self.expenses), ZERO)
+
+    @property
+    def net(self) -> Decimal:
+        return self.total_income - self.total_expenses
+
+    def document(self) -> dict:
+        def rows(items):
+            return [{"code": c, "name": n, "amount": str(a)} for c, n, a in items]
+
+        return {
+            "month": self.month,
+            "income": rows(self.income),
+            "expenses": rows(self.expenses),
+            "total_income": str(self.total_income),
+            "total_expenses": str(self.total_expenses),
+            "net": str(self.net),
+            "charity": {
+                "received": str(self.charity_received),
+                "paid": str(self.charity_paid),
+                "owed_at_month_end": str(self.charity_owed),
+            },
+        }
+
+
+def income_statement(session: Session, first: date) -> IncomeStatement:
+    """The income statement of the month that starts on `first`, from the entries posted in
+    it (a backdated payment's effect falls in the month it was recorded, with its value date
+    kept on the entry)."""
+    end = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    line, entry, account = JournalLine, JournalEntry, GLAccount
+    in_month = (entry.posted_on >= first) & (entry.posted_on < end)
+    rows = session.execute(
+        select(account.code, account.name, account.kind, func.sum(line.amount))
+        .join(line, line.account_id == account.id)
+        .join(entry, entry.id == line.entry_id)
+        .where(in_month, account.kind.in_(["income", "expense"]))
+        .group_by(account.code, account.name, account.kind)
+        .order_by(account.code)
+    ).all()
+    income = [(c, n, -_money(v)) for c, n, k, v in rows if str(k) == "income" and v]
+    expenses = [(c, n, _money(v)) for c, n, k, v in rows if str(k) == "expense" and v]
+    charity = (
+        select(
+            func.sum(case((line.amount < 0, -line.amount), else_=literal(0))),
+            func.sum(case((line.amount > 0, line.amount), else_=literal(0))),
+        )
+        .join(entry, entry.id == line.entry_id)
+        .join(account, account.id == line.account_id)
+        .where(account.role == CHARITY)
+    )
+    received, paid = session.execute(charity.where(in_month)).one()
+    owed = session.execute(
+        select(func.sum(line.amount))
+        .join(entry, entry.id == line.entry_id)
+        .join(account, account.id == line.account_id)
+        .where(account.role == CHARITY, entry.posted_on < end)
+    ).scalar()
+    return IncomeStatement(
+        first.strftime("%Y-%m"), income, expenses, _money(received), _money(paid), -_money(owed)
+    )
+
+
 # -- periods ---------------------------------------------------------------------------------
 
 

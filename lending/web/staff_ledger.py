@@ -1,9 +1,9 @@
 """Staff pages of the general ledger: the trial balance, an account's statement, the close."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import flash, redirect, render_template, request, url_for
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from lending.db import get_session
 from lending.errors import LendingError
@@ -107,4 +107,26 @@ def account_statement(code: str):
         errors=errors,
         values=request.args,
         day_before=start - timedelta(days=1),
+    ), 422 if errors else 200
+
+
+class MonthSchema(Schema):
+    month = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Use YYYY-MM."),
+    )
+
+
+@bp.get("/ledger/income")
+@role_required(*STAFF)
+def income_statement():
+    args, errors = _load(MonthSchema(), ("month",), request.args)
+    today = business_date()
+    first = today.replace(day=1)
+    if args["month"]:
+        year, month = map(int, args["month"].split("-"))
+        first = date(year, month, 1)
+    statement = ledger.income_statement(get_session(), first)
+    return render_template(
+        "staff/ledger_income.html", statement=statement, errors=errors, values=request.args
     ), 422 if errors else 200

@@ -104,6 +104,7 @@ EXPECTED: dict[str, tuple] = {
     "GET /staff/ledger": PAGE_STAFF,
     "POST /staff/ledger/close": allowed(PAGE_ADMIN),
     "GET /staff/ledger/accounts/<code>": PAGE_STAFF,
+    "GET /staff/ledger/income": PAGE_STAFF,
     "GET /staff/approvals": PAGE_STAFF,
     "POST /staff/approvals": allowed(PAGE_STAFF),
     "POST /staff/approvals/<int:approval_id>": allowed(PAGE_STAFF),

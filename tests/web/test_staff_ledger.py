@@ -179,3 +179,42 @@ def test_the_approvals_page_proposes_and_a_second_person_decides(app, session, s
     assert session.get(Approval, approval.id).status == "approved"
     assert session.get(Loan, loan_id).credit_balance == Decimal("0.00")
     assert "Nothing is waiting." in client.get("/staff/approvals").get_data(as_text=True)
+
+
+def test_the_income_statement_of_a_month_and_the_charitys_account(app, setup, client, auth):
+    """November: a conventional loan's 769.98 fee and 962.48 profit. January: an Islamic
+    loan's first instalment and its late charge, paid late: the charge is the charity's."""
+    conventional = book_loan(client)
+    assert pay(client, conventional, "6990.00", "k1").status_code == 201
+    islamic = book_loan(
+        client,
+        product_code="MURABAHA-12",
+        applicant__cnic="61101-1111111-1",
+        device__imei=f.imei(330, "35846711"),
+        down_payment="11000.00",
+    )
+    login(auth, Role.UNDERWRITER)
+    november = client.get("/staff/ledger/income?month=2026-11").get_data(as_text=True)
+    net = re.search(r'id="net"><strong>(.*?)</strong>', november).group(1)
+    assert net.replace("\xa0", " ") == "Rs 1,732.46"  # the fee at booking and the profit
+    from tests.services.test_servicing_record import first, night
+
+    night(app, date(2027, 1, 2))
+    app.extensions["lending.clock"] = lambda: datetime(2027, 1, 3, 7, tzinfo=UTC)
+    row = first(f.UserFactory._meta.sqlalchemy_session, islamic)
+    due = row.total + row.late_fee
+    paid = pay(client, islamic, str(due), "isl", paid_at="2027-01-03T12:00:00+05:00")
+    assert paid.status_code == 201, paid.json
+    result = run(app, "ledger", "income", "--month", "2027-01", "--json")
+    doc = json.loads(result.output)
+    assert doc["charity"] == {
+        "received": str(row.late_fee),
+        "paid": "0.00",
+        "owed_at_month_end": str(row.late_fee),
+    }
+    assert "4300" not in [r["code"] for r in doc["income"]]
+    page = client.get("/staff/ledger/income?month=2027-01").get_data(as_text=True)
+    charity = re.search(r'<table class="list compact" id="charity">(.*?)</table>', page, re.S)
+    assert charity.group(1).replace("\xa0", " ").count(f"Rs {row.late_fee:,}") == 2
+    assert client.get("/staff/ledger/income?month=2027-13").status_code == 422
+    assert run(app, "ledger", "income", "--month", "2027-1-1").exit_code == 2
