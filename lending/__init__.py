@@ -37,6 +37,7 @@ def configure(app: Flask, settings) -> None:
     """Copy the typed settings into Flask's config."""
     app.extensions["lending.settings"] = settings
     regulation.activate(settings.regulator_profile)  # classification and provisioning
+    regulation.use_basis(settings.accounting_basis)  # when profit is income
     app.config.update(
         SECRET_KEY=settings.secret_key,
         DATABASE_URL=settings.database_url,

@@ -50,6 +50,9 @@ class Settings:
     # How loans are classified and provisioned: a profile of lending/data/regulator_profiles.toml
     # (sbp-mfb-2006, sbp-mfb-2014, sbp-consumer-banks, secp-nbfc).
     regulator_profile: str = "sbp-mfb-2006"
+    # "cash": profit is income when paid; "accrual": each instalment's profit when it falls due
+    # (suspended on non-performing loans). Fees and late charges are income when paid on both.
+    accounting_basis: str = "cash"
 
     @property
     def testing(self) -> bool:
@@ -90,4 +93,6 @@ def load_settings(instance_path: str, overrides: dict | None = None, environ=Non
         profile(settings.regulator_profile)
     except UnknownProfile as exc:
         raise ConfigError(f"REGULATOR_PROFILE: {exc}") from None
+    if settings.accounting_basis not in ("cash", "accrual"):
+        raise ConfigError("ACCOUNTING_BASIS must be cash or accrual")
     return settings

@@ -1,5 +1,6 @@
 """Regulator profiles (`lending/data/regulator_profiles.toml`): classification by days past due,
-provisioning rates, profit suspension and the write-off rule, as data.
+provisioning rates, profit suspension and the write-off rule, as data; and the lender's
+accounting basis.
 
 The lender's profile is a setting (`REGULATOR_PROFILE`); the application activates it when it
 is created, and the nightly run's worker processes activate the same one when they start. Every
@@ -116,3 +117,23 @@ def active() -> Profile:
     """The process's profile: the activated one, else REGULATOR_PROFILE, else the default."""
     code = _active[0] if _active else os.environ.get("REGULATOR_PROFILE") or DEFAULT
     return profile(code)
+
+
+# The lender's accounting basis (ACCOUNTING_BASIS): "cash" recognises profit, fees and late
+# charges when paid; "accrual" recognises each instalment's profit when it falls due (the
+# night's accrual step), suspended on a loan the profile counts non-performing.
+BASES = ("cash", "accrual")
+_basis: list[str] = []
+
+
+def use_basis(basis: str) -> str:
+    """Make an accounting basis the process's (the app factory calls this)."""
+    if basis not in BASES:
+        raise ValueError(f"unknown accounting basis {basis!r}; known: {', '.join(BASES)}")
+    _basis[:] = [basis]
+    return basis
+
+
+def basis() -> str:
+    """The process's accounting basis: the one set, else ACCOUNTING_BASIS, else cash."""
+    return _basis[0] if _basis else os.environ.get("ACCOUNTING_BASIS") or "cash"

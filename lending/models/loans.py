@@ -72,6 +72,9 @@ class Loan(SQLModel, table=True):
     settlement_rebate_pct: Decimal = rate(default=Decimal("100"))
     # The replay's result: money received beyond what settled the loan, until refunded.
     credit_balance: Decimal = money(default=Decimal("0"))
+    # On the accrual basis, the profit the ledger has recognised on this loan (the night's
+    # accrual step); the profit receivable is this less the profit paid.
+    profit_recognised: Decimal = money(default=Decimal("0"))
     # Where the last replay left off, so that a payment dated after every other transaction
     # is applied to the stored state instead of replaying the whole history: the latest value
     # date of an input transaction, and the current period's accrual (its instalment index,

@@ -170,6 +170,14 @@ def _write_off(
     session.add(txn)
     session.flush()
     move(session, loan=loan, to=LoanStatus.WRITTEN_OFF, actor_id=user_id, on=today)
+    lines = [(ledger.ALLOWANCE, principal), (ledger.PRINCIPAL, -principal)]
+    paid_profit = session.execute(
+        select(func.sum(Instalment.paid_profit)).where(Instalment.loan_id == loan.id)
+    ).scalar() or Decimal("0")
+    accrued = loan.profit_recognised - paid_profit  # recognised and never paid: taken back
+    if accrued:
+        lines += [(ledger.PROFIT_INCOME, accrued), (ledger.PROFIT_RECEIVABLE, -accrued)]
+        loan.profit_recognised = paid_profit
     loan.closed_on = None  # written off is not closed: recoveries may follow
     ledger.post(
         session,
@@ -184,6 +192,6 @@ def _write_off(
             memo="Written off against the allowance for loan losses",
             actor_id=user_id,
         ),
-        [(ledger.ALLOWANCE, principal), (ledger.PRINCIPAL, -principal)],
+        lines,
     )
     return txn

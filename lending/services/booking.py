@@ -43,8 +43,12 @@ def accept_offer(
     loan, upfront = _book(session, application, product, now, timezone)
     # The shop is paid in the same transaction, and the ledger says so.
     disbursement = record_disbursement(session, loan=loan, now=now)
+    subsidy = sum(
+        (Decimal(t["subsidy"]) for t in loan.incentive_tags if t.get("kind") == "programme"),
+        ZERO,
+    )
     ledger.post_booking(
-        session, loan, disbursement.amount, upfront, loan.disbursed_on, now, user_id
+        session, loan, disbursement.amount, upfront, loan.disbursed_on, now, user_id, subsidy
     )
     application.status = ApplicationStatus.ACCEPTED
     audit.record(

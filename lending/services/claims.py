@@ -74,6 +74,17 @@ def totals(lines: list[ClaimLine]) -> dict:
     }
 
 
+def reconciled(session: Session, month: str, lines: list[ClaimLine]) -> dict:
+    """The month's claim against the ledger's subsidy receivable for the same loans (booked
+    in the month, cancellations taken back): equal unless a posting went wrong."""
+    from lending.services import ledger
+
+    start, end = month_bounds(month)
+    claimed = totals(lines)["subsidy"]
+    booked = ledger.subsidy_accrued(session, start, end)
+    return {"claimed": claimed, "ledger": booked, "difference": claimed - booked}
+
+
 def to_csv(month: str, lines: list[ClaimLine]) -> str:
     """The report as CSV: one row per programme and manufacturer, IMEIs space-separated."""
     out = io.StringIO()

@@ -28,9 +28,10 @@ from sqlalchemy import bindparam, case, func, literal, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from lending import regulation
 from lending.errors import Conflict, NotFound
 from lending.finance.money import ZERO
-from lending.models import Disbursement, Fee, Instalment, Loan
+from lending.models import Disbursement, Fee, Instalment, Loan, LoanIncentive
 from lending.models.enums import DisbursementStatus, FeeKind, LoanStatus, PaymentChannel
 from lending.models.ledger import (
     GLAccount,
@@ -53,6 +54,9 @@ PROFIT_INCOME = "profit_income"
 FEE_INCOME = "fee_income"
 LATE_INCOME = "late_charge_income"
 BANK = "bank"
+PROFIT_RECEIVABLE = "profit_receivable"
+SUBSIDY_RECEIVABLE = "subsidy_receivable"
+SUBSIDY_INCOME = "subsidy_income"
 ALLOWANCE = "loan_loss_allowance"
 PROVISION_EXPENSE = "provision_expense"
 RECOVERIES = "recoveries"
@@ -166,7 +170,9 @@ _PG_POST = text(
 
 def position(loan: Loan, instalments, credit: Decimal) -> dict[str, Decimal]:
     """A loan's balances by role as its state says (debit positive), beyond its booking: the
-    principal outstanding, the profit, fees and late charges paid, the credit balance."""
+    principal outstanding, the profit, fees and late charges paid, the credit balance. Paid
+    profit is income on the cash basis; on the accrual basis it settles the receivable that
+    the night's accrual recognised (`nightly/accrual.py`)."""
     repaid = profit = fees = late = ZERO
     for row in instalments:
         repaid += row.paid_principal
@@ -175,7 +181,7 @@ def position(loan: Loan, instalments, credit: Decimal) -> dict[str, Decimal]:
         late += row.paid_late_fee
     return {
         PRINCIPAL: loan.principal - repaid,
-        PROFIT_INCOME: -profit,
+        PROFIT_RECEIVABLE if regulation.basis() == "accrual" else PROFIT_INCOME: -profit,
         FEE_INCOME: -fees,
         CHARITY if loan.islamic else LATE_INCOME: -late,
         CREDIT: -credit,
@@ -187,25 +193,30 @@ def moved(before: dict[str, Decimal], after: dict[str, Decimal]) -> list[tuple[s
     return [(role, after[role] - before[role]) for role in after]
 
 
-def booking_lines(loan: Loan, disbursed: Decimal, upfront: Decimal) -> list[tuple[str, Decimal]]:
+def booking_lines(
+    loan: Loan, disbursed: Decimal, upfront: Decimal, subsidy: Decimal = ZERO
+) -> list[tuple[str, Decimal]]:
     """Booking: the loan's principal (the phone less the down payment, plus a financed fee)
-    against the shop's payable and the fee; a fee paid up front is cash the shop collected."""
+    against the shop's payable and the fee; a fee paid up front is cash the shop collected;
+    an incentive programme's subsidy is receivable from its sponsor."""
     return [
         (PRINCIPAL, loan.principal),
         (SHOP, -disbursed),
         (FEE_INCOME, -(loan.principal - disbursed) - upfront),
         (clearing(PaymentChannel.CASH), upfront),
+        (SUBSIDY_RECEIVABLE, subsidy),
+        (SUBSIDY_INCOME, -subsidy),
     ]
 
 
 def post_booking(session: Session, loan: Loan, disbursed: Decimal, upfront: Decimal, on: date,
-                 now: datetime, actor_id: int | None) -> None:  # fmt: skip
+                 now: datetime, actor_id: int | None, subsidy: Decimal = ZERO) -> None:  # fmt: skip
     """The booking's entry, in the booking's transaction."""
     post(
         session,
         Posting("disbursement", on, loan.disbursed_on, now, loan.id, loan.product_id,
                 memo="Loan booked: the phone financed, payable to the shop", actor_id=actor_id),
-        booking_lines(loan, disbursed, upfront),
+        booking_lines(loan, disbursed, upfront, subsidy),
     )  # fmt: skip
 
 
@@ -540,7 +551,7 @@ def tie_out(engine: Engine) -> dict:
     return {"accounts": len(book), "differences": 0}
 
 
-TIED = (PRINCIPAL, CREDIT, CHARITY, SHOP)
+TIED = (PRINCIPAL, CREDIT, CHARITY, SHOP, PROFIT_RECEIVABLE, SUBSIDY_RECEIVABLE)
 
 
 def _ledger_by_role(session: Session) -> dict[str, Decimal]:
@@ -604,12 +615,24 @@ def _book_totals(session: Session) -> dict[str, Decimal]:
             Disbursement.status == DisbursementStatus.RECORDED
         )
     ).scalar()
+    recognised = session.execute(_live(select(func.sum(Loan.profit_recognised)))).scalar()
+    profit_paid = session.execute(
+        _live(select(func.sum(Instalment.paid_profit)).join(Loan, Loan.id == Instalment.loan_id))
+    ).scalar()
+    subsidies = session.execute(
+        select(func.sum(LoanIncentive.subsidy))
+        .join(Loan, Loan.id == LoanIncentive.loan_id)
+        .where(Loan.status != LoanStatus.CANCELLED)
+    ).scalar()
     m = _money
+    accrual = regulation.basis() == "accrual"
     return {
         PRINCIPAL: m(principal) - m(repaid),
         CREDIT: -m(credit),
         CHARITY: -m(charity),
         SHOP: -m(shops),
+        PROFIT_RECEIVABLE: m(recognised) - m(profit_paid) if accrual else ZERO,
+        SUBSIDY_RECEIVABLE: m(subsidies),
     }
 
 
@@ -623,7 +646,7 @@ def _ledger_by_loan(session: Session) -> dict[int, dict[str, Decimal]]:
         .group_by(JournalEntry.loan_id, JournalLine.account_id)
     ).all():
         role = roles.get(account_id)
-        if role in TIED:
+        if role in TIED and role != PROFIT_RECEIVABLE:  # accrued per product, not per loan
             out[loan_id][role] += _money(total)
     return out
 
@@ -631,25 +654,36 @@ def _ledger_by_loan(session: Session) -> dict[int, dict[str, Decimal]]:
 def _book_by_loan(session: Session) -> dict[int, dict[str, Decimal]]:
     out: dict[int, dict[str, Decimal]] = defaultdict(dict)
     m = _money
-    for loan_id, principal, islamic, credit, status, repaid, late in session.execute(
+    rows = session.execute(
         select(
             Loan.id,
             Loan.principal,
             Loan.islamic,
             Loan.credit_balance,
             Loan.status,
+            Loan.profit_recognised,
             func.sum(Instalment.paid_principal),
             func.sum(Instalment.paid_late_fee),
+            func.sum(Instalment.paid_profit),
         )
         .join(Instalment, Instalment.loan_id == Loan.id)
         .group_by(Loan.id)
-    ).all():
+    ).all()
+    # (The profit receivable is accrued per product, not per loan: it is compared in total.)
+    for loan_id, principal, islamic, credit, status, _recognised, repaid, late, _profit in rows:
         live = status not in OFF_THE_BOOKS
         out[loan_id] = {
             PRINCIPAL: m(principal) - m(repaid) if live else ZERO,
             CREDIT: -m(credit) if live else ZERO,
             CHARITY: -m(late) if islamic and live else ZERO,
         }
+    for loan_id, subsidy in session.execute(
+        select(LoanIncentive.loan_id, func.sum(LoanIncentive.subsidy))
+        .join(Loan, Loan.id == LoanIncentive.loan_id)
+        .where(Loan.status != LoanStatus.CANCELLED)
+        .group_by(LoanIncentive.loan_id)
+    ).all():
+        out[loan_id][SUBSIDY_RECEIVABLE] = m(subsidy)
     for loan_id, amount in session.execute(
         select(Disbursement.loan_id, Disbursement.amount).where(
             Disbursement.status == DisbursementStatus.RECORDED
@@ -657,6 +691,31 @@ def _book_by_loan(session: Session) -> dict[int, dict[str, Decimal]]:
     ).all():
         out[loan_id][SHOP] = -m(amount)
     return out
+
+
+def subsidy_accrued(session: Session, start: date, end: date) -> Decimal:
+    """What the ledger holds as subsidy receivable for the loans disbursed from `start` to
+    before `end`: their bookings' subsidies less the cancellations' (a month's claim)."""
+    total = session.execute(
+        select(func.sum(JournalLine.amount))
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .join(GLAccount, GLAccount.id == JournalLine.account_id)
+        .join(Loan, Loan.id == JournalEntry.loan_id)
+        .where(
+            GLAccount.role == SUBSIDY_RECEIVABLE,
+            Loan.disbursed_on >= start,
+            Loan.disbursed_on < end,
+        )
+    ).scalar()
+    return _money(total)
+
+
+def subsidy_of(session: Session, loan_id: int) -> Decimal:
+    """What incentive programmes' sponsors owe for a loan."""
+    value = session.execute(
+        select(func.sum(LoanIncentive.subsidy)).where(LoanIncentive.loan_id == loan_id)
+    ).scalar()
+    return _money(value)
 
 
 def upfront_fee(session: Session, loan_id: int) -> Decimal:

@@ -11,7 +11,13 @@ from lending.models import DeviceModel, DeviceTac, IncentiveProgramme, Manufactu
 from lending.models.enums import Role
 from lending.schemas import flatten_errors
 from lending.schemas.registry import ClaimsQuerySchema, ProgrammeSchema
-from lending.services.claims import claims_report, programme_usage, to_csv, totals
+from lending.services.claims import (
+    claims_report,
+    programme_usage,
+    reconciled,
+    to_csv,
+    totals,
+)
 from lending.services.programmes import create_programme, revise_programme
 from lending.services.registry import import_devices
 from lending.web.access import current_actor, role_required
@@ -173,5 +179,10 @@ def claims():
             headers={"Content-Disposition": f'attachment; filename="incentive-claims-{month}.csv"'},
         )
     return render_template(
-        "staff/claims.html", month=month, lines=lines, totals=totals(lines), errors={}
+        "staff/claims.html",
+        month=month,
+        lines=lines,
+        totals=totals(lines),
+        ledger=reconciled(get_session(), args["month"], lines),
+        errors={},
     )

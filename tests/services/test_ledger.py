@@ -31,6 +31,7 @@ from tests.web.servicing import ADMIN, STAFF, book_loan, pay, refund
 LATER = date(2027, 12, 31)
 CURED = date(2027, 1, 29)
 D = Decimal
+SUBSIDY = {"1250": D("2000.00"), "4500": D("-2000.00")}  # the loan's programme subsidy
 
 
 @pytest.fixture
@@ -77,9 +78,11 @@ def test_booking_posts_the_loan_against_the_shop_and_the_fee_paid_up_front(sessi
         "1200": D("38499.00"),  # principal lent
         "2100": D("-38499.00"),  # owed to the shop for the phone
         "4200": D("-769.98"),  # fee income
+        "1250": D("2000.00"),  # the Galaxy A15's programme subsidy, receivable from its sponsor
+        "4500": D("-2000.00"),
     }
     assert entries(session, loan_id) == [("disbursement", date(2026, 11, 28), date(2026, 11, 28))]
-    assert ledger.tie_out(session.get_bind()) == {"accounts": 4, "differences": 0}
+    assert ledger.tie_out(session.get_bind()) == {"accounts": 6, "differences": 0}
 
 
 def test_a_payment_posts_its_channel_against_principal_and_profit(session, client, loan_id):
@@ -91,6 +94,7 @@ def test_a_payment_posts_its_channel_against_principal_and_profit(session, clien
         "2100": D("-38499.00"),
         "4100": D("-962.48"),  # profit income
         "4200": D("-769.98"),
+        **SUBSIDY,
     }
     # A card payment goes to the card clearing account.
     assert pay(client, loan_id, "100.00", "k2", channel="card").status_code == 201
@@ -113,6 +117,7 @@ def test_a_reversal_is_a_new_entry_and_the_later_payment_takes_its_place(session
         "2100": D("-38499.00"),
         "4100": D("-962.48"),
         "4200": D("-769.98"),
+        **SUBSIDY,
     }
     assert [k for k, _, _ in entries(session, loan_id)] == [
         "disbursement",
@@ -465,3 +470,100 @@ def test_a_rejected_proposal_moves_nothing(session, client, loan_id):
     assert [a["id"] for a in listed] == [proposed.json["id"]]
     assert client.get("/api/v1/approvals?status=maybe", headers=ADMIN).status_code == 422
     assert client.post("/api/v1/approvals/999/approve", json={}, headers=ADMIN).status_code == 404
+
+
+# -- the accrual basis -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def accrual_basis():
+    previous = regulation.basis()
+    regulation.use_basis("accrual")
+    yield
+    regulation.use_basis(previous)
+
+
+def profits(session, loan_id: int) -> list[Decimal]:
+    session.expire_all()
+    return list(
+        session.execute(
+            select(Instalment.profit).where(Instalment.loan_id == loan_id).order_by(Instalment.n)
+        ).scalars()
+    )
+
+
+def test_on_the_accrual_basis_profit_is_income_when_due_and_suspended_when_non_performing(
+    app, session, client, loan_id, accrual_basis
+):
+    one, two = profits(session, loan_id)[:2]
+    night(app, date(2026, 12, 27))  # nothing due yet
+    assert "1210" not in balances(session) and "4100" not in balances(session)
+    night(app, date(2026, 12, 28))  # instalment 1 falls due: its profit is income
+    assert balances(session)["1210"] == one
+    assert balances(session)["4100"] == -one
+    app.extensions["lending.clock"] = lambda: datetime(2026, 12, 28, 9, tzinfo=UTC)
+    assert pay(client, loan_id, "6990.00", "k1", paid_at="2026-12-28T14:00:00+05:00").json
+    assert "1210" not in balances(session)  # paid: the receivable is settled, income stays
+    assert balances(session)["4100"] == -one
+    assert ledger.tie_out(session.get_bind())["differences"] == 0
+    night(app, date(2027, 1, 28))  # instalment 2 due, unpaid
+    assert balances(session)["1210"] == two
+    assert balances(session)["4100"] == -(one + two)
+    night(app, date(2027, 2, 27))  # 30 days past due: non-performing, profit suspended
+    assert session.get(Loan, loan_id).days_past_due == 30
+    books = balances(session)
+    assert "1210" not in books  # the accrued and unpaid profit taken back out of income
+    assert books["4100"] == -one
+    assert session.get(Loan, loan_id).profit_recognised == one
+    assert ledger.tie_out(session.get_bind())["differences"] == 0
+    accruals = session.execute(
+        select(JournalEntry.posted_on)
+        .where(JournalEntry.kind == "accrual")
+        .order_by(JournalEntry.id)
+    ).scalars()
+    assert list(accruals) == [date(2026, 12, 28), date(2027, 1, 28), date(2027, 2, 27)]
+
+
+def test_on_the_accrual_basis_a_write_off_takes_back_profit_accrued_and_unpaid(
+    app, session, client, loan_id, accrual_basis
+):
+    """SBP consumer banks: non-performing, and profit suspended, from 90 days. At 63 days late
+    the loan carries three instalments' accrued profit and cannot be written off; at 90 the
+    suspension has taken it back, and the write-off leaves nothing behind."""
+    previous = regulation.active().code
+    regulation.activate("sbp-consumer-banks")
+    try:
+        one, two, three, four = profits(session, loan_id)[:4]
+        night(app, date(2027, 3, 1))  # 63 days late, performing: 1, 2 and 3 (due 1 March)
+        assert balances(session)["1210"] == one + two + three
+        url = f"/api/v1/loans/{loan_id}/write-offs"
+        assert client.post(url, json={"reason": "Gone."}, headers=STAFF).status_code == 409
+        night(app, date(2027, 3, 28))  # 90 days: non-performing, suspended
+        assert "1210" not in balances(session)
+        proposed = client.post(url, json={"reason": "Gone."}, headers=STAFF).json
+        app.extensions["lending.clock"] = lambda: datetime(2027, 3, 29, 7, tzinfo=UTC)
+        done = client.post(f"/api/v1/approvals/{proposed['id']}/approve", json={}, headers=ADMIN)
+        assert done.status_code == 200, done.json
+        books = balances(session)
+        assert "1210" not in books and "1200" not in books and "4100" not in books
+        assert ledger.tie_out(session.get_bind())["differences"] == 0
+    finally:
+        regulation.activate(previous)
+
+
+def test_on_the_accrual_basis_a_loan_settled_early_has_earned_what_it_paid(
+    app, session, client, loan_id, accrual_basis
+):
+    """Settled on 10 December, before instalment 1 falls due: the profit of the 12 days it
+    ran is paid ahead of any accrual, then recognised by the night as earned."""
+    app.extensions["lending.clock"] = lambda: datetime(2026, 12, 10, 7, tzinfo=UTC)
+    quote = client.get(f"/api/v1/loans/{loan_id}/payoff", headers=STAFF).json
+    settled = pay(client, loan_id, quote["total"], "all", paid_at="2026-12-10T11:00:00+05:00")
+    assert settled.json["loan_status"] == "settled", settled.json
+    _, profit, _ = paid(session, loan_id)
+    assert profit > 0
+    assert balances(session)["1210"] == -profit  # received ahead of any due date
+    night(app, date(2026, 12, 10))  # settled: what it paid is earned, nothing is owed
+    books = balances(session)
+    assert "1210" not in books and books["4100"] == -profit
+    assert ledger.tie_out(session.get_bind())["differences"] == 0

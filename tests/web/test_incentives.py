@@ -159,6 +159,8 @@ def book(client, serial: int, tac: str) -> int:
 
 def test_claims_report_totals_equal_the_tagged_loans(setup, session, client):
     from lending.models.enums import LoanStatus
+    from lending.services.lifecycle import cancel_in_cooling_off
+    from tests.web.helpers import NOW
 
     loan_ids = [
         book(client, 30, LOCAL_TAC),
@@ -166,9 +168,11 @@ def test_claims_report_totals_equal_the_tagged_loans(setup, session, client):
         book(client, 32, LOCAL_TAC),
         book(client, 33, IMPORTED_TAC),
     ]
-    cancelled = session.get(Loan, book(client, 34, LOCAL_TAC))
-    cancelled.status = LoanStatus.CANCELLED  # cancelled in its cooling-off period
+    cancelled = cancel_in_cooling_off(  # cancelled in its cooling-off period
+        session=session, loan_id=book(client, 34, LOCAL_TAC), user_id=None, now=NOW
+    )
     session.commit()
+    assert cancelled.status == LoanStatus.CANCELLED
     report = client.get("/api/v1/reports/incentive-claims?month=2026-11", headers=UNDERWRITER)
     assert report.status_code == 200
     doc = report.json
@@ -183,6 +187,9 @@ def test_claims_report_totals_equal_the_tagged_loans(setup, session, client):
     assert by_maker["Samsung"]["loans"] == 2 and by_maker["Samsung"]["subsidy"] == "4000.00"
     assert sorted(by_maker["Samsung"]["imeis"]) == sorted([tagged[0].imei, tagged[2].imei])
     assert cancelled.imei not in by_maker["Samsung"]["imeis"]
+    # The ledger's subsidy receivable for the month's loans agrees: the cancellation's
+    # contra entry took its subsidy back.
+    assert doc["ledger"] == {"claimed": "6000.00", "ledger": "6000.00", "difference": "0.00"}
     csv = client.get(
         "/api/v1/reports/incentive-claims?month=2026-11&format=csv", headers=UNDERWRITER
     )

@@ -2,8 +2,9 @@
 account's statement, the month-end close (admins only, validated, refusals shown), and
 `lending ledger trial-balance|close`.
 
-The books: one loan booked 2026-11-28 (38,499.00 to the shop, the 769.98 fee paid up front)
-and a cash payment of 6,990.00 on the booking day (6,027.52 principal, 962.48 profit).
+The books: one loan booked 2026-11-28 (38,499.00 to the shop, the 769.98 fee paid up front,
+its programme's 2,000.00 subsidy receivable) and a cash payment of 6,990.00 on the booking
+day (6,027.52 principal, 962.48 profit).
 """
 
 import json
@@ -52,7 +53,7 @@ def test_the_trial_balance_page_lists_every_account_and_equal_totals(books, clie
     assert cells(html, "2100") == [rs + ["0.00"], rs + ["38,499.00"], rs + ["38,499.00", "Cr"]]
     assert cells(html, "4100") == [rs + ["0.00"], rs + ["962.48"], rs + ["962.48", "Cr"]]
     totals = re.search(r"<tfoot>(.*?)</tfoot>", html, re.S).group(1)
-    assert totals.count("46,258.98") == 2 and "balanced" in totals
+    assert totals.count("48,258.98") == 2 and "balanced" in totals
     # Before the loan was booked: nothing.
     empty = client.get("/staff/ledger?as_of=2026-11-27").get_data(as_text=True)
     assert cells(empty, "1200") == [rs + ["0.00"], rs + ["0.00"], ["—"]]
@@ -115,9 +116,9 @@ def test_the_trial_balance_command_prints_the_accounts_and_json(app, books):
     assert result.exit_code == 0, result.output
     line = next(x for x in result.output.splitlines() if x.startswith("2100"))
     assert line.split()[-4:] == ["0.00", "38,499.00", "38,499.00", "Cr"]
-    assert result.output.splitlines()[-1].split() == ["Totals", "46,258.98", "46,258.98"]
+    assert result.output.splitlines()[-1].split() == ["Totals", "48,258.98", "48,258.98"]
     doc = json.loads(run(app, "ledger", "trial-balance", "--as-of", "2026-11-28", "--json").output)
-    assert doc["totals"] == {"debit": "46258.98", "credit": "46258.98"} and doc["balanced"]
+    assert doc["totals"] == {"debit": "48258.98", "credit": "48258.98"} and doc["balanced"]
     principal = next(a for a in doc["accounts"] if a["code"] == "1200")
     assert principal == {
         "code": "1200",
@@ -196,7 +197,8 @@ def test_the_income_statement_of_a_month_and_the_charitys_account(app, setup, cl
     login(auth, Role.UNDERWRITER)
     november = client.get("/staff/ledger/income?month=2026-11").get_data(as_text=True)
     net = re.search(r'id="net"><strong>(.*?)</strong>', november).group(1)
-    assert net.replace("\xa0", " ") == "Rs 1,732.46"  # the fee at booking and the profit
+    # the fee at booking, the profit, and the loans' incentive subsidies (2,000.00 each)
+    assert net.replace("\xa0", " ") == "Rs 5,732.46"
     from tests.services.test_servicing_record import first, night
 
     night(app, date(2027, 1, 2))

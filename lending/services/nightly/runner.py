@@ -23,6 +23,7 @@ from lending.models import JobRun
 from lending.models.enums import JobStatus
 from lending.services import ledger
 from lending.services.nightly import (
+    accrual,
     ageing,
     closing,
     late_fees,
@@ -48,6 +49,7 @@ STEPS = (
     "reminders",
     "device_signals",
     "close",
+    "accrual",
     "provisions",
     "verify",
     "ledger",
@@ -99,6 +101,8 @@ def step_functions(config: NightlyConfig, replay: bool = False) -> dict[str, Cal
         "reminders": lambda e, d, p: reminders.remind(e, d),
         "device_signals": lambda e, d, p: signals.signal(e, d, config.device_webhook_url),
         "close": lambda e, d, p: closing.close_paid(e, d),
+        # On the accrual basis: the profit due by tonight, suspended on non-performing loans.
+        "accrual": lambda e, d, p: accrual.accrue(e, d, config.clock()),
         # What the regulator profile requires against the book as classified tonight.
         "provisions": lambda e, d, p: provisions.provide(e, d, config.clock()),
         "verify": lambda e, d, p: verify.nightly(

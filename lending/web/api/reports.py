@@ -5,15 +5,16 @@ from flask import Response, jsonify, request
 from lending.db import get_session
 from lending.models.enums import Role
 from lending.schemas.registry import ClaimsQuerySchema
-from lending.services.claims import claims_report, to_csv, totals
+from lending.services.claims import claims_report, reconciled, to_csv, totals
 from lending.services.portfolio_export import document
 from lending.web.access import role_required
 from lending.web.api import bp
 from lending.web.staff_dashboard import report_for_request
 
 
-def claims_document(month: str, lines) -> dict:
-    """The claims report as JSON: amounts as strings with two decimals."""
+def claims_document(month: str, lines, ledger: dict | None = None) -> dict:
+    """The claims report as JSON: amounts as strings with two decimals; with the ledger's
+    subsidy receivable for the same loans when given."""
     total = totals(lines)
     return {
         "month": month,
@@ -35,6 +36,7 @@ def claims_document(month: str, lines) -> dict:
             "financed_amount": f"{total['financed_amount']:.2f}",
             "subsidy": f"{total['subsidy']:.2f}",
         },
+        **({"ledger": {k: f"{v:.2f}" for k, v in ledger.items()}} if ledger is not None else {}),
     }
 
 
@@ -70,7 +72,8 @@ def incentive_claims():
                 "Content-Disposition": f"attachment; filename=incentive-claims-{args['month']}.csv"
             },
         )
-    return jsonify(claims_document(args["month"], lines))
+    ledger = reconciled(get_session(), args["month"], lines)
+    return jsonify(claims_document(args["month"], lines, ledger))
 
 
 @bp.get("/reports/portfolio")
