@@ -27,11 +27,9 @@ class JobRunFilterSchema(PageArgs):
     status = _one_of(JobStatus)
 
 
-class AuditFilterSchema(PageArgs):
-    action = _text(60)
-    actor = _text(254)
-    object_type = _text(40)
-    object_id = _text(40)
+class DateRangeSchema(Schema):
+    """An optional range of dates, in order (audit log, account statements)."""
+
     date_from = fields.Date(load_default=None)
     date_to = fields.Date(load_default=None)
 
@@ -41,6 +39,13 @@ class AuditFilterSchema(PageArgs):
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:
             raise ValidationError("Must not be before the start.", "date_to")
+
+
+class AuditFilterSchema(PageArgs, DateRangeSchema):
+    action = _text(60)
+    actor = _text(254)
+    object_type = _text(40)
+    object_id = _text(40)
 
 
 class LoanFilterSchema(PageArgs):

@@ -3,13 +3,13 @@
 from datetime import date, timedelta
 
 from flask import flash, redirect, render_template, request, url_for
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate
 
 from lending.db import get_session
 from lending.errors import LendingError
 from lending.models.enums import Role
 from lending.schemas import flatten_errors
-from lending.schemas.staff import form_args
+from lending.schemas.staff import DateRangeSchema, form_args
 from lending.services import ledger
 from lending.web.access import current_actor, role_required
 from lending.web.context import business_date, utcnow
@@ -21,18 +21,6 @@ STATEMENT_LINES = 500  # a longer range is narrowed, not cut silently
 
 class AsOfSchema(Schema):
     as_of = fields.Date(load_default=None)
-
-
-class RangeSchema(Schema):
-    date_from = fields.Date(load_default=None)
-    date_to = fields.Date(load_default=None)
-
-    @validates_schema
-    def range_in_order(self, data, **_kwargs):
-        """The end of the range is not before its start."""
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and end < start:
-            raise ValidationError("Must not be before the start.", "date_to")
 
 
 class CloseSchema(Schema):
@@ -88,7 +76,7 @@ def close_period():
 @bp.get("/ledger/accounts/<code>")
 @role_required(*STAFF)
 def account_statement(code: str):
-    args, errors = _load(RangeSchema(), ("date_from", "date_to"), request.args)
+    args, errors = _load(DateRangeSchema(), ("date_from", "date_to"), request.args)
     end = args["date_to"] or business_date()
     start = args["date_from"] or end.replace(day=1)
     account, opening, lines = ledger.statement(
