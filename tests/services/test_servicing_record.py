@@ -18,6 +18,7 @@ from lending.models import (
     AuditEvent,
     Instalment,
     JobRun,
+    JournalEntry,
     Loan,
     LoanTransaction,
     OutboxMessage,
@@ -333,6 +334,16 @@ def test_migration_0007_moves_a_serviced_book_and_its_replay_agrees(
         results = list(verify.check(db, loans, date(2027, 1, 5)))
     assert after == before
     assert [d for _, d in results] == [[]]
+    # The ledger of a book migrated from before it: one opening entry states the loan's
+    # history (booking, money received, where it went) and one its subsidy, and every
+    # control account ties out to its sub-ledger.
+    from lending.services import ledger
+
+    with Session(get_engine(app)) as db:
+        kinds_posted = db.execute(select(JournalEntry.kind).order_by(JournalEntry.id)).scalars()
+        assert list(kinds_posted) == ["opening", "opening"]
+        assert ledger.trial_balance(db, date(2099, 1, 1)).balanced
+    assert ledger.tie_out(get_engine(app))["differences"] == 0
 
 
 def test_a_receipt_dated_before_a_fee_the_night_charged_replays_it_away(

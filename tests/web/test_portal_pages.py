@@ -91,7 +91,7 @@ def test_a_wrong_code_counts_and_too_many_wrong_codes_lock_it(loan, session, cli
     session.expire_all()
     assert session.exec(select(ActivationCode)).one().attempts == MAX_ATTEMPTS
     assert enter_code(client, code).status_code == 422  # locked even for the right code
-    assert count(session, User) == 2  # the agent and the underwriter only
+    assert count(session, User) == 3  # the agent, the underwriter and the admin only
 
 
 def test_an_expired_code_is_refused(app, loan, session, client):

@@ -63,6 +63,13 @@ def upgrade() -> None:
     )
 
     _opening_subsidies(op.get_bind())
+    # 0009 seeded a "Loans written off" expense that no posting uses: a write-off is charged
+    # to the allowance for loan losses, which the night's provisions top up.
+    op.execute(
+        "DELETE FROM gl_accounts WHERE role = 'write_off_expense' "
+        "AND id NOT IN (SELECT account_id FROM journal_lines) "
+        "AND id NOT IN (SELECT account_id FROM gl_product_accounts)"
+    )
 
 
 def _opening_subsidies(bind) -> None:
@@ -112,7 +119,23 @@ def _opening_subsidies(bind) -> None:
 
 
 def downgrade() -> None:
+    if (
+        not op.get_bind()
+        .execute(sa.text("SELECT 1 FROM gl_accounts WHERE role = 'write_off_expense'"))
+        .first()
+    ):
+        op.execute(
+            "INSERT INTO gl_accounts (code, role, kind, name, name_ur, created_at) VALUES "
+            "('5200', 'write_off_expense', 'expense', 'Loans written off', "
+            "'معاف (رائٹ آف) شدہ قرضے', CURRENT_TIMESTAMP)"
+        )
+    # The accounts go unless an entry or a product uses them (entries are never deleted; on
+    # the way down to 0008 migration 0009 drops the whole ledger).
     codes = ", ".join(f"'{c}'" for c, *_ in ACCOUNTS)
-    op.execute(f"DELETE FROM gl_accounts WHERE code IN ({codes})")
+    op.execute(
+        f"DELETE FROM gl_accounts WHERE code IN ({codes}) "
+        "AND id NOT IN (SELECT account_id FROM journal_lines) "
+        "AND id NOT IN (SELECT account_id FROM gl_product_accounts)"
+    )
     with op.batch_alter_table("loans", schema=None) as batch_op:
         batch_op.drop_column("profit_recognised")
