@@ -119,15 +119,18 @@ def _opening_subsidies(bind) -> None:
 
 
 def downgrade() -> None:
-    if (
-        not op.get_bind()
-        .execute(sa.text("SELECT 1 FROM gl_accounts WHERE role = 'write_off_expense'"))
-        .first()
-    ):
-        op.execute(
-            "INSERT INTO gl_accounts (code, role, kind, name, name_ur, created_at) VALUES "
-            "('5200', 'write_off_expense', 'expense', 'Loans written off', "
-            "'معاف (رائٹ آف) شدہ قرضے', CURRENT_TIMESTAMP)"
+    bind = op.get_bind()
+    restore = "SELECT 1 FROM gl_accounts WHERE role = 'write_off_expense'"
+    if not bind.execute(sa.text(restore)).first():
+        bind.execute(
+            sa.text(
+                "INSERT INTO gl_accounts (code, role, kind, name, name_ur, created_at) VALUES "
+                "('5200', 'write_off_expense', 'expense', 'Loans written off', :ur, :now)"
+            ),
+            {
+                "ur": "معاف (رائٹ آف) شدہ قرضے",
+                "now": UTCDateTime().process_bind_param(datetime.now(UTC), bind.dialect),
+            },
         )
     # The accounts go unless an entry or a product uses them (entries are never deleted; on
     # the way down to 0008 migration 0009 drops the whole ledger).
