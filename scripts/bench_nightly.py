@@ -301,24 +301,34 @@ def bench(url: str, n: int, nights: int, workers: int) -> list[dict]:
 
 
 def trial_balance(engine, day: date) -> None:
-    """The trial balance of the whole book as `lending ledger trial-balance` reads it: an
-    aggregate of every journal line (no balance table), three runs."""
+    """The trial balance of the whole book as `lending ledger trial-balance` reads it (from
+    the last night's balances plus what was posted since) and from every journal line, three
+    runs each, interleaved."""
     from sqlmodel import Session
 
     from lending.services import ledger
 
     with engine.connect() as conn:
         lines = conn.execute(text("SELECT count(*) FROM journal_lines")).scalar()
-    runs = []
+    runs: dict[bool, list[float]] = {False: [], True: []}
+    books = {}
     for _ in range(3):
-        with Session(engine) as session:
-            start = time.perf_counter()
-            books = ledger.trial_balance(session, day)
-            runs.append(time.perf_counter() - start)
+        for scratch in (False, True):
+            with Session(engine) as session:
+                start = time.perf_counter()
+                books[scratch] = ledger.trial_balance(session, day, from_scratch=scratch)
+                runs[scratch].append(time.perf_counter() - start)
+    same = books[False] == books[True]
+    for scratch, label in ((False, "from the night's balances"), (True, "from every line")):
+        print(
+            f"  trial balance as of {day}, {label}: "
+            f"{', '.join(f'{r:.3f}' for r in runs[scratch])} s ({lines:,} journal lines)"
+        )
+    debit, credit = books[False].debit, books[False].credit
     print(
-        f"  trial balance as of {day}: {', '.join(f'{r:.2f}' for r in runs)} s over "
-        f"{lines:,} journal lines; debits {books.debit:,} = credits {books.credit:,}: "
-        f"{'balanced' if books.balanced else 'NOT BALANCED'}"
+        f"    debits {debit:,} = credits {credit:,}: "
+        f"{'balanced' if books[False].balanced else 'NOT BALANCED'}; the two ways "
+        f"{'agree' if same else 'DISAGREE'}"
     )
 
 

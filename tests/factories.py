@@ -449,3 +449,29 @@ class ApprovalFactory(BaseFactory):
     reason = "Paid twice by mistake."
     proposed_by_id = factory.LazyFunction(lambda: UserFactory(role=Role.UNDERWRITER).id)
     proposed_at = datetime(2026, 2, 6, 9, tzinfo=UTC)
+
+
+class SubsidyReceiptFactory(BaseFactory):
+    """A sponsor's payment of a claim (the table only: no journal entry)."""
+
+    class Meta:
+        model = m.SubsidyReceipt
+
+    programme_code = "DPL-2026"
+    month = "2026-01"
+    amount = Decimal("2000.00")
+    reference = factory.Sequence(lambda n: f"MCB-{n:05d}")
+    received_on = date(2026, 2, 10)
+
+
+class GLBalanceFactory(BaseFactory):
+    """An account's balances as a night recorded them."""
+
+    class Meta:
+        model = m.GLBalance
+
+    as_of = date(2026, 2, 5)
+    through_entry_id = 0
+    account_id = factory.LazyFunction(lambda: GLAccountFactory().id)
+    debit = Decimal("0.00")
+    credit = Decimal("0.00")

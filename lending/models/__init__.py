@@ -6,10 +6,12 @@ from lending.models.incentives import IncentiveProgramme, LoanIncentive
 from lending.models.ledger import (
     Approval,
     GLAccount,
+    GLBalance,
     GLProductAccount,
     JournalEntry,
     JournalLine,
     LedgerClose,
+    SubsidyReceipt,
 )
 from lending.models.loans import Fee, Instalment, Loan, LoanTransaction
 from lending.models.nightly import JobBatch, LoanSnapshot, PaymentReceipt
@@ -53,4 +55,6 @@ __all__ = [
     "JournalLine",
     "LedgerClose",
     "Approval",
+    "SubsidyReceipt",
+    "GLBalance",
 ]

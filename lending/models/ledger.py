@@ -123,3 +123,38 @@ class Approval(SQLModel, table=True):
     decided_at: datetime | None = timestamp()
     note: str = Field(default="", max_length=500)
     transaction_id: int | None = Field(default=None, foreign_key="loan_transactions.id")
+
+
+class SubsidyReceipt(SQLModel, table=True):
+    """A sponsor's payment of a month's incentive claim for one programme (append-only)."""
+
+    __tablename__ = "subsidy_receipts"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        UniqueConstraint("programme_code", "reference"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_code: str = Field(max_length=40, index=True)
+    month: str = Field(max_length=7)  # YYYY-MM: the claim it pays
+    amount: Decimal = money()
+    reference: str = Field(max_length=80)
+    received_on: date
+    recorded_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = created_at()
+
+
+class GLBalance(SQLModel, table=True):
+    """An account's debits and credits through a date, as the night found them: the entries
+    posted on or before `as_of` up to entry `through_entry_id`. A cache the trial balance
+    starts from (it adds what came after), rewritten when a night runs again; never money."""
+
+    __tablename__ = "gl_balances"
+    __table_args__ = (UniqueConstraint("as_of", "account_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    as_of: date = Field(index=True)
+    through_entry_id: int
+    account_id: int = Field(foreign_key="gl_accounts.id")
+    debit: Decimal = money()
+    credit: Decimal = money()

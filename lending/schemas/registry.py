@@ -78,6 +78,19 @@ class ClaimsQuerySchema(Schema):
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
 
 
+class SubsidyReceiptSchema(Schema):
+    """A sponsor's payment of a month's claim for one programme."""
+
+    month = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="A month as YYYY-MM."),
+    )
+    programme = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    amount = Money(required=True, min_value="0.01", max_value="100000000")
+    reference = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    received_on = fields.Date(required=True)
+
+
 class ImeiPathSchema(Schema):
     imei = IMEI(required=True)
 

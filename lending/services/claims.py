@@ -3,13 +3,14 @@
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from lending.models import IncentiveProgramme, Loan, LoanIncentive, Manufacturer
+from lending.errors import Conflict, InvalidInput
+from lending.models import IncentiveProgramme, Loan, LoanIncentive, Manufacturer, SubsidyReceipt
 from lending.models.enums import LoanStatus
 
 
@@ -76,13 +77,104 @@ def totals(lines: list[ClaimLine]) -> dict:
 
 def reconciled(session: Session, month: str, lines: list[ClaimLine]) -> dict:
     """The month's claim against the ledger's subsidy receivable for the same loans (booked
-    in the month, cancellations taken back): equal unless a posting went wrong."""
+    in the month, cancellations taken back): equal unless a posting went wrong; and what the
+    sponsors have paid of it."""
     from lending.services import ledger
 
     start, end = month_bounds(month)
     claimed = totals(lines)["subsidy"]
     booked = ledger.subsidy_accrued(session, start, end)
-    return {"claimed": claimed, "ledger": booked, "difference": claimed - booked}
+    paid = sum(received(session, month).values(), Decimal("0.00"))
+    return {
+        "claimed": claimed,
+        "ledger": booked,
+        "difference": claimed - booked,
+        "received": paid,
+        "outstanding": claimed - paid,
+    }
+
+
+def received(session: Session, month: str) -> dict[str, Decimal]:
+    """What each programme's sponsor has paid of a month's claim."""
+    rows = session.exec(
+        select(SubsidyReceipt.programme_code, func.sum(SubsidyReceipt.amount))
+        .where(SubsidyReceipt.month == month)
+        .group_by(SubsidyReceipt.programme_code)
+    ).all()
+    return {code: amount for code, amount in rows}
+
+
+def record_receipt(
+    session: Session,
+    *,
+    month: str,
+    programme_code: str,
+    amount: Decimal,
+    reference: str,
+    received_on: date,
+    user_id: int | None,
+    now: datetime,
+    timezone: str = "Asia/Karachi",
+) -> SubsidyReceipt:
+    """Record a sponsor's payment of a month's claim for one programme: never more than is
+    outstanding of it; the bank against the subsidy receivable."""
+    from lending.services import audit, ledger
+    from lending.services.loan_book import business_day
+
+    today = business_day(now, timezone)
+    if received_on > today:
+        raise InvalidInput({"received_on": ["A payment cannot be received in the future."]})
+    claimed = sum(
+        (x.subsidy for x in claims_report(session, month) if x.programme_code == programme_code),
+        Decimal("0.00"),
+    )
+    outstanding = claimed - received(session, month).get(programme_code, Decimal("0.00"))
+    if amount > outstanding:
+        raise InvalidInput(
+            {
+                "amount": [
+                    f"{programme_code}'s claim for {month} has Rs {outstanding:,} outstanding."
+                ]
+            }
+        )
+    if session.exec(
+        select(SubsidyReceipt.id).where(
+            SubsidyReceipt.programme_code == programme_code, SubsidyReceipt.reference == reference
+        )
+    ).first():
+        raise Conflict(f"A payment with reference {reference} is already recorded.")
+    receipt = SubsidyReceipt(
+        programme_code=programme_code,
+        month=month,
+        amount=amount,
+        reference=reference,
+        received_on=received_on,
+        recorded_by_id=user_id,
+        created_at=now,
+    )
+    session.add(receipt)
+    session.flush()
+    ledger.post(
+        session,
+        ledger.Posting(
+            "subsidy_received",
+            today,
+            received_on,
+            now,
+            memo=f"{programme_code} claim for {month} paid ({reference})",
+            actor_id=user_id,
+        ),
+        [(ledger.BANK, amount), (ledger.SUBSIDY_RECEIVABLE, -amount)],
+    )
+    audit.record(
+        session,
+        action="claim.paid",
+        actor_id=user_id,
+        obj=receipt,
+        at=now,
+        after={"programme": programme_code, "month": month, "amount": str(amount)},
+    )
+    return receipt
 
 
 def to_csv(month: str, lines: list[ClaimLine]) -> str:

@@ -1,17 +1,20 @@
-"""The general ledger: every money event posts a balanced journal entry in its own transaction.
+"""The general ledger: every money event posts a balanced journal entry in its own transaction;
+reports (trial balance, statements, income), the close, and the nightly tie-out.
 
 Accounts are named by role (`loan_principal`, `clearing_jazzcash`, ...): the chart's account
 for the role, unless the loan's product maps the role to an account of its own
 (`GLProductAccount`, Apache Fineract's product-to-GL mapping).
 
-Profit, fees and late charges are recognised when they are paid (cash basis). What a loan's
-accounts hold is a function of its stored state (`position`): the principal outstanding, the
-profit, fees and late charges paid (late charges of an Islamic product are the charity's, not
-income) and the credit balance. A replay that changes the state (a payment, a reversal, a
-backdated payment that moves later payments' money between parts, a refund) posts the change
-of the position and the money that moved (into a channel's clearing account, or out of it),
-so a backdated payment corrects the income of the periods it re-allocates in the open period,
-never by editing an entry; the database refuses an entry whose lines do not sum to zero.
+Fees and late charges are recognised when they are paid; profit too on the cash basis, and on
+the accrual basis when each instalment falls due (`nightly/accrual.py`: payments then settle
+the receivable). What a loan's accounts hold is a function of its stored state (`position`):
+the principal outstanding, the profit, fees and late charges paid (late charges of an Islamic
+product are the charity's, not income) and the credit balance. A replay that changes the
+state (a payment, a reversal, a backdated payment that moves later payments' money between
+parts, a refund) posts the change of the position and the money that moved (into a channel's
+clearing account, or out of it), so a backdated payment corrects the income of the periods it
+re-allocates in the open period, never by editing an entry; the database refuses an entry
+whose lines do not sum to zero.
 
 Reads of an entry's accounts come from the reference cache; writing one is one statement on
 PostgreSQL (the entry and its lines in a single INSERT ... WITH) and two on SQLite (the lines,
@@ -21,10 +24,10 @@ then the entry, which the balance trigger checks).
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import bindparam, case, func, literal, select, text
+from sqlalchemy import bindparam, case, delete, func, insert, literal, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -35,10 +38,12 @@ from lending.models import Disbursement, Fee, Instalment, Loan, LoanIncentive
 from lending.models.enums import DisbursementStatus, FeeKind, LoanStatus, PaymentChannel
 from lending.models.ledger import (
     GLAccount,
+    GLBalance,
     GLProductAccount,
     JournalEntry,
     JournalLine,
     LedgerClose,
+    SubsidyReceipt,
 )
 from lending.services import audit
 from lending.services.loan_book import business_day
@@ -302,34 +307,110 @@ class TrialBalance:
         }
 
 
-def trial_balance(session: Session, as_of: date) -> TrialBalance:
-    """Every account's debits, credits and balance from the entries posted on or before a date."""
-    line, entry, account = JournalLine, JournalEntry, GLAccount
-    dated = (
-        select(
-            line.account_id,
-            func.sum(case((line.amount > 0, line.amount), else_=literal(0))).label("debit"),
-            func.sum(case((line.amount < 0, -line.amount), else_=literal(0))).label("credit"),
-        )
-        .join(entry, entry.id == line.entry_id)
-        .where(entry.posted_on <= as_of)
-        .group_by(line.account_id)
-        .subquery()
-    )
+def trial_balance(session: Session, as_of: date, from_scratch: bool = False) -> TrialBalance:
+    """Every account's debits, credits and balance from the entries posted on or before a date:
+    the last nightly balances on or before it (`gl_balances`) plus the lines they do not hold,
+    or every line (`from_scratch`, or before the first night)."""
+    snapshot = None if from_scratch else _snapshot(session, GLBalance.as_of <= as_of)
+    sums = _account_sums(session, as_of, snapshot)
     rows = session.execute(
         select(
-            account.code, account.name, account.name_ur, account.kind, dated.c.debit, dated.c.credit
-        )  # fmt: skip
-        .outerjoin(dated, dated.c.account_id == account.id)
-        .order_by(account.code)
+            GLAccount.id, GLAccount.code, GLAccount.name, GLAccount.name_ur, GLAccount.kind
+        ).order_by(GLAccount.code)
     ).all()
     return TrialBalance(
         as_of,
         [
-            BalanceRow(code, name, name_ur, str(kind), _money(debit), _money(credit))
-            for code, name, name_ur, kind, debit, credit in rows
+            BalanceRow(code, name, name_ur, str(kind), *sums.get(account_id, [ZERO, ZERO]))
+            for account_id, code, name, name_ur, kind in rows
         ],
     )
+
+
+def _account_sums(
+    session: Session, as_of: date, snapshot: tuple[date, int] | None, upto: int | None = None
+) -> dict[int, list[Decimal]]:
+    """Debits and credits per account of the entries posted on or before `as_of` (with ids up
+    to `upto`): a snapshot's balances plus the lines it does not hold."""
+    sums: dict[int, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    where = JournalEntry.posted_on <= as_of
+    if snapshot is not None:
+        day, through = snapshot
+        for account_id, debit, credit in session.execute(
+            select(GLBalance.account_id, GLBalance.debit, GLBalance.credit).where(
+                GLBalance.as_of == day
+            )
+        ).all():
+            sums[account_id][0] += debit
+            sums[account_id][1] += credit
+        # What the snapshot does not hold: posted after its day, or recorded after it was taken.
+        where = where & ((JournalEntry.posted_on > day) | (JournalEntry.id > through))
+    if upto is not None:
+        where = where & (JournalEntry.id <= upto)
+    for account_id, debit, credit in session.execute(_sums(where)).all():
+        sums[account_id][0] += _money(debit)
+        sums[account_id][1] += _money(credit)
+    return sums
+
+
+def _sums(where):
+    """Debits and credits per account of the lines of the entries `where` selects."""
+    line, entry = JournalLine, JournalEntry
+    return (
+        select(
+            line.account_id,
+            func.sum(case((line.amount > 0, line.amount), else_=literal(0))),
+            func.sum(case((line.amount < 0, -line.amount), else_=literal(0))),
+        )
+        .join(entry, entry.id == line.entry_id)
+        .where(where)
+        .group_by(line.account_id)
+    )
+
+
+def _snapshot(session: Session, which) -> tuple[date, int] | None:
+    """The latest nightly balances `which` selects: their date and last entry id."""
+    row = session.execute(
+        select(GLBalance.as_of, GLBalance.through_entry_id)
+        .where(which)
+        .order_by(GLBalance.as_of.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+# An entry is counted in the balances of a night only once it is this old: PostgreSQL hands
+# out ids before commit, so a transaction still open at the night's snapshot may hold a
+# smaller id than one already committed. No posting transaction lasts anywhere near this.
+SETTLED_AFTER = timedelta(minutes=5)
+
+
+def record_balances(session: Session, as_of: date, now: datetime) -> int:
+    """Write each account's balances through `as_of` (the night's last step), from the
+    previous night's and what was posted since; the number of accounts written."""
+    upto = session.execute(
+        select(func.coalesce(func.max(JournalEntry.id), 0)).where(
+            JournalEntry.created_at <= now - SETTLED_AFTER
+        )
+    ).scalar()
+    before = _snapshot(session, GLBalance.as_of < as_of)
+    if before is not None and before[1] > upto:
+        upto = before[1]  # (a clock moved back: never hold less than the night before)
+    sums = _account_sums(session, as_of, before, upto)
+    session.execute(delete(GLBalance).where(GLBalance.as_of == as_of))  # a night run again
+    accounts = session.execute(select(GLAccount.id)).scalars().all()
+    rows = [
+        {
+            "as_of": as_of,
+            "through_entry_id": upto,
+            "account_id": account_id,
+            "debit": sums.get(account_id, [ZERO, ZERO])[0],
+            "credit": sums.get(account_id, [ZERO, ZERO])[1],
+        }
+        for account_id in accounts
+    ]
+    session.execute(insert(GLBalance), rows)
+    return len(rows)
 
 
 @dataclass(frozen=True)
@@ -519,7 +600,8 @@ class OutOfBalance(RuntimeError):
 
 def tie_out(engine: Engine) -> dict:
     """Each control account's balance against its sub-ledger, now: loans' principal
-    outstanding, credit balances, the charity's late charges, the shops' payable. Raises
+    outstanding, credit balances, the charity's late charges, the shops' payable, the profit
+    recognised and unpaid, the subsidies not yet paid by their sponsors. Raises
     `OutOfBalance` naming the accounts and (up to 20 per account) the loans that differ."""
     with Session(engine) as session:
         ledger = _ledger_by_role(session)
@@ -549,6 +631,15 @@ def tie_out(engine: Engine) -> dict:
             )
         )
     return {"accounts": len(book), "differences": 0}
+
+
+def close_night(engine: Engine, as_of: date, now: datetime) -> dict:
+    """The night's ledger step: tie every control account out to its sub-ledger (a
+    difference fails the step), then record the balances the next trial balance starts from."""
+    counts = tie_out(engine)
+    with Session(engine) as session, session.begin():
+        counts["balances"] = record_balances(session, as_of, now)
+    return counts
 
 
 TIED = (PRINCIPAL, CREDIT, CHARITY, SHOP, PROFIT_RECEIVABLE, SUBSIDY_RECEIVABLE)
@@ -624,6 +715,7 @@ def _book_totals(session: Session) -> dict[str, Decimal]:
         .join(Loan, Loan.id == LoanIncentive.loan_id)
         .where(Loan.status != LoanStatus.CANCELLED)
     ).scalar()
+    sponsors_paid = session.execute(select(func.sum(SubsidyReceipt.amount))).scalar()
     m = _money
     accrual = regulation.basis() == "accrual"
     return {
@@ -632,7 +724,7 @@ def _book_totals(session: Session) -> dict[str, Decimal]:
         CHARITY: -m(charity),
         SHOP: -m(shops),
         PROFIT_RECEIVABLE: m(recognised) - m(profit_paid) if accrual else ZERO,
-        SUBSIDY_RECEIVABLE: m(subsidies),
+        SUBSIDY_RECEIVABLE: m(subsidies) - m(sponsors_paid),
     }
 
 

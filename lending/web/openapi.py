@@ -18,7 +18,11 @@ from lending.schemas.catalogue import DeviceModelSchema, ProductSchema
 from lending.schemas.fields import CNIC, IMEI, Money, PakistaniMobile
 from lending.schemas.loans import servicing_schemas
 from lending.schemas.quote import OfferSchema
-from lending.schemas.registry import ClaimsReportSchema, DeviceLookupSchema
+from lending.schemas.registry import (
+    ClaimsReportSchema,
+    DeviceLookupSchema,
+    SubsidyReceiptSchema,
+)
 from lending.schemas.reports import PortfolioReportSchema
 
 bp = Blueprint("openapi", __name__)
@@ -33,6 +37,7 @@ SCHEMAS = {
     "Offer": OfferSchema,
     "DeviceLookup": DeviceLookupSchema,
     "ClaimsReport": ClaimsReportSchema,
+    "SubsidyReceiptInput": SubsidyReceiptSchema,
     "PortfolioReport": PortfolioReportSchema,
     **servicing_schemas(),
 }

@@ -1,6 +1,8 @@
 """Staff pages for the device registry, incentive programmes and the monthly claims."""
 
-from flask import Response, flash, redirect, render_template, request, url_for
+import re
+
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import func
 from sqlmodel import select
@@ -10,18 +12,21 @@ from lending.errors import LendingError
 from lending.models import DeviceModel, DeviceTac, IncentiveProgramme, Manufacturer
 from lending.models.enums import Role
 from lending.schemas import flatten_errors
-from lending.schemas.registry import ClaimsQuerySchema, ProgrammeSchema
+from lending.schemas.registry import ClaimsQuerySchema, ProgrammeSchema, SubsidyReceiptSchema
+from lending.schemas.staff import form_args
 from lending.services.claims import (
     claims_report,
     programme_usage,
+    received,
     reconciled,
+    record_receipt,
     to_csv,
     totals,
 )
 from lending.services.programmes import create_programme, revise_programme
 from lending.services.registry import import_devices
 from lending.web.access import current_actor, role_required
-from lending.web.context import business_date
+from lending.web.context import business_date, utcnow
 from lending.web.staff import PAGE_SIZE, bp
 
 
@@ -178,11 +183,55 @@ def claims():
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="incentive-claims-{month}.csv"'},
         )
+    return _claims_page(args["month"], {}, 200, lines)
+
+
+def _claims_page(month: str, receipt_errors: dict, status: int, lines=None):
+    """The month's claim, its reconciliation with the ledger, and the sponsors' payments form
+    (with its errors, if a payment was refused)."""
+    session = get_session()
+    if lines is None:
+        lines = claims_report(session, month)
     return render_template(
         "staff/claims.html",
         month=month,
         lines=lines,
         totals=totals(lines),
-        ledger=reconciled(get_session(), args["month"], lines),
+        ledger=reconciled(session, month, lines),
+        paid=received(session, month),
         errors={},
-    )
+        receipt_errors=receipt_errors,
+        values=request.form,
+    ), status
+
+
+@bp.post("/claims/receipts")
+@role_required(Role.ADMIN, Role.UNDERWRITER)
+def claim_receipt():
+    """Record a sponsor's payment of the month's claim shown (the form under the claim)."""
+    names = ("month", "programme", "amount", "reference", "received_on")
+    month = request.form.get("month", "")
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        month = business_date().strftime("%Y-%m")  # the page shown with the field errors
+    try:
+        data = SubsidyReceiptSchema().load(form_args(request.form, names))
+        record_receipt(
+            get_session(),
+            month=data["month"],
+            programme_code=data["programme"],
+            amount=data["amount"],
+            reference=data["reference"],
+            received_on=data["received_on"],
+            user_id=current_actor().id,
+            now=utcnow(),
+            timezone=current_app.extensions["lending.settings"].timezone,
+        )
+    except ValidationError as exc:
+        return _claims_page(month, flatten_errors(exc.messages), 422)
+    except LendingError as exc:
+        get_session().rollback()
+        errors = getattr(exc, "errors", None) or {"reference": [exc.message]}
+        return _claims_page(month, errors, exc.status)
+    get_session().commit()
+    flash(f"The sponsor's payment of Rs {data['amount']:,} is recorded.", "info")
+    return redirect(url_for("staff.claims", month=data["month"]), 303)

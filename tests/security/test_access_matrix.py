@@ -69,6 +69,7 @@ EXPECTED: dict[str, tuple] = {
     "GET /api/v1/products": API_ANY,
     "GET /api/v1/quote": ANYONE,
     "GET /api/v1/reports/incentive-claims": API_STAFF,
+    "POST /api/v1/reports/incentive-claims/receipts": allowed(API_STAFF),
     "GET /api/v1/reports/portfolio": API_STAFF,
     "POST /api/v1/webhooks/payments": (401,) * 6,  # unsigned: refused whoever sends it
     # borrower portal
@@ -98,6 +99,7 @@ EXPECTED: dict[str, tuple] = {
     "POST /staff/applications/<int:application_id>": allowed(PAGE_STAFF),
     "GET /staff/audit": PAGE_STAFF,
     "GET /staff/claims": PAGE_STAFF,
+    "POST /staff/claims/receipts": allowed(PAGE_STAFF),
     "GET /staff/dashboard": PAGE_STAFF,
     "GET /staff/dashboard.csv": PAGE_STAFF,
     "GET /staff/jobs": PAGE_STAFF,

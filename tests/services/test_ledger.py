@@ -20,7 +20,7 @@ from sqlmodel import Session
 from lending import regulation
 from lending.db import get_engine
 from lending.models import AuditEvent, Instalment, JournalEntry, JournalLine, Loan, LoanTransaction
-from lending.models.ledger import GLAccount, GLProductAccount
+from lending.models.ledger import GLAccount, GLBalance, GLProductAccount
 from lending.services import ledger
 from lending.services.lifecycle import cancel_in_cooling_off
 from tests.services.test_payment_edges import wallet_file
@@ -567,3 +567,27 @@ def test_on_the_accrual_basis_a_loan_settled_early_has_earned_what_it_paid(
     books = balances(session)
     assert "1210" not in books and books["4100"] == -profit
     assert ledger.tie_out(session.get_bind())["differences"] == 0
+
+
+def test_the_trial_balance_starts_from_the_nights_balances_and_equals_every_line(
+    app, session, client, loan_id
+):
+    """Each night's ledger step records the balances; a trial balance adds what they do not
+    hold: entries posted since, and entries recorded after the snapshot for earlier days."""
+    night(app, date(2026, 12, 1))
+    snapshots = session.execute(select(func.count()).select_from(GLBalance)).scalar()
+    assert snapshots == session.execute(select(func.count()).select_from(GLAccount)).scalar()
+    app.extensions["lending.clock"] = lambda: datetime(2026, 12, 3, 7, tzinfo=UTC)
+    assert pay(client, loan_id, "3000.00", "a", paid_at="2026-12-03T10:00:00+05:00").json
+    with get_engine(app).begin() as connection:  # recorded now, for a day the night had seen
+        _raw_entry(connection, 950, [("1100", 70_000), ("4400", -70_000)], on="2026-11-30")
+    for day in (date(2026, 11, 29), date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 5)):
+        assert ledger.trial_balance(session, day) == ledger.trial_balance(
+            session, day, from_scratch=True
+        ), day
+    assert balances(session, date(2026, 12, 1))["1100"] == D("700.00")
+    night(app, date(2026, 12, 4))  # later nights start from the last one's balances
+    for day in (date(2026, 12, 1), date(2026, 12, 4), date(2026, 12, 9)):
+        assert ledger.trial_balance(session, day) == ledger.trial_balance(
+            session, day, from_scratch=True
+        ), day

@@ -125,6 +125,8 @@ FACTORIES = [
     f.JournalLineFactory,
     f.LedgerCloseFactory,
     f.ApprovalFactory,
+    f.SubsidyReceiptFactory,
+    f.GLBalanceFactory,
 ]
 
 

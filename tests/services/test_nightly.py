@@ -223,7 +223,8 @@ def test_each_step_is_a_job_run_and_missed_dates_are_caught_up_in_order(app, ses
     assert [r.job for r in runs] == ["nightly", "nightly.reconcile", "nightly.ageing",
                                      "nightly.late_fees", "nightly.reminders",
                                      "nightly.device_signals", "nightly.close",
-                                     "nightly.provisions", "nightly.verify", "nightly.ledger"]
+                                     "nightly.accrual", "nightly.provisions", "nightly.verify",
+                                     "nightly.ledger"]
     assert all(r.status == "succeeded" and r.duration_ms is not None for r in runs)
     # The first night's ageing read the whole book; each later one, the loans that can have
     # changed since the night before it.

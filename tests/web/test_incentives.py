@@ -189,7 +189,13 @@ def test_claims_report_totals_equal_the_tagged_loans(setup, session, client):
     assert cancelled.imei not in by_maker["Samsung"]["imeis"]
     # The ledger's subsidy receivable for the month's loans agrees: the cancellation's
     # contra entry took its subsidy back.
-    assert doc["ledger"] == {"claimed": "6000.00", "ledger": "6000.00", "difference": "0.00"}
+    assert doc["ledger"] == {
+        "claimed": "6000.00",
+        "ledger": "6000.00",
+        "difference": "0.00",
+        "received": "0.00",
+        "outstanding": "6000.00",
+    }
     csv = client.get(
         "/api/v1/reports/incentive-claims?month=2026-11&format=csv", headers=UNDERWRITER
     )
@@ -222,3 +228,53 @@ def test_imei_look_up(setup, client):
     assert unknown["known"] is False and unknown["tac"] == "99999999"
     bad = client.get("/api/v1/devices/353327160000011", headers=AGENT)  # wrong check digit
     assert bad.status_code == 422 and list(bad.json["errors"]) == ["imei"]
+
+
+def test_a_sponsors_payment_of_a_claim_settles_it_in_the_ledger(setup, session, client):
+    """Two Galaxy A15 loans in November: Rs 4,000 claimed from DPL-2026's sponsor, paid in
+    two parts; never more than is outstanding, each bank reference once."""
+    from datetime import date
+
+    from lending.services import ledger
+
+    book(client, 40, LOCAL_TAC)
+    book(client, 41, LOCAL_TAC)
+    url = "/api/v1/reports/incentive-claims/receipts"
+    payment = {
+        "month": "2026-11",
+        "programme": "DPL-2026",
+        "amount": "2500.00",
+        "reference": "MCB-0001",
+        "received_on": "2026-11-28",
+    }
+    first = client.post(url, json=payment, headers=UNDERWRITER)
+    assert first.status_code == 201, first.json
+    assert (first.json["amount"], first.json["outstanding"]) == ("2500.00", "1500.00")
+    books = {r.code: r.balance for r in ledger.trial_balance(session, date(2026, 12, 31)).rows}
+    assert (books["1250"], books["1100"]) == (Decimal("1500.00"), Decimal("2500.00"))
+    assert ledger.tie_out(session.get_bind())["differences"] == 0
+    too_much = client.post(
+        url, json={**payment, "amount": "1500.01", "reference": "MCB-0002"}, headers=UNDERWRITER
+    )
+    assert too_much.status_code == 422
+    assert too_much.json["errors"]["amount"] == [
+        "DPL-2026's claim for 2026-11 has Rs 1,500.00 outstanding."
+    ]
+    again = client.post(url, json={**payment, "amount": "100.00"}, headers=UNDERWRITER)
+    assert again.status_code == 409
+    future = client.post(
+        url, json={**payment, "reference": "X", "received_on": "2026-12-01"}, headers=UNDERWRITER
+    )
+    assert future.status_code == 422 and "received_on" in future.json["errors"]
+    unknown = client.post(
+        url, json={**payment, "programme": "NOPE", "reference": "Y"}, headers=UNDERWRITER
+    )
+    assert unknown.status_code == 422
+    assert client.post(url, json=payment, headers=AGENT).status_code == 403
+    rest = client.post(
+        url, json={**payment, "amount": "1500.00", "reference": "MCB-0002"}, headers=UNDERWRITER
+    )
+    assert rest.json["outstanding"] == "0.00"
+    doc = client.get("/api/v1/reports/incentive-claims?month=2026-11", headers=UNDERWRITER).json
+    assert doc["ledger"]["received"] == "4000.00" and doc["ledger"]["outstanding"] == "0.00"
+    assert ledger.tie_out(session.get_bind())["differences"] == 0

@@ -1,6 +1,7 @@
 """Staff pages: registry import, programme versions, the claims page and its CSV."""
 
 import io
+import re
 
 import pytest
 from sqlmodel import select
@@ -84,3 +85,22 @@ def test_claims_page_and_csv(admin, session, client):
     csv = client.get("/staff/claims?month=2026-11&format=csv")
     assert csv.mimetype == "text/csv" and "DPL-2026" in csv.get_data(as_text=True)
     assert client.get("/staff/claims?month=nope").status_code == 422
+    # The ledger agrees with the claim; the sponsor's payment is recorded from the page.
+    assert "agrees with the claim" in page
+    token = csrf_token(client, "/staff/claims?month=2026-11")
+    form = {
+        "csrf_token": token,
+        "month": "2026-11",
+        "programme": "DPL-2026",
+        "amount": "2000.01",
+        "reference": "HBL-77",
+        "received_on": "2026-11-28",
+    }
+    refused = client.post("/staff/claims/receipts", data=form)
+    assert refused.status_code == 422
+    assert "Rs 2,000.00 outstanding" in refused.get_data(as_text=True)
+    done = client.post("/staff/claims/receipts", data={**form, "amount": "2000.00"})
+    assert done.status_code == 303
+    paid = client.get("/staff/claims?month=2026-11").get_data(as_text=True)
+    assert re.search(r'id="outstanding">Rs.0\.00<', paid)
+    assert "Record a sponsor" not in paid  # nothing left to record

@@ -108,8 +108,9 @@ def step_functions(config: NightlyConfig, replay: bool = False) -> dict[str, Cal
         "verify": lambda e, d, p: verify.nightly(
             e, d, p, config.clock(), verify.Parallel(config.workers, config.database_url)
         ),
-        # Each control account against its sub-ledger: a difference fails the step.
-        "ledger": lambda e, d, p: ledger.tie_out(e),
+        # Each control account against its sub-ledger (a difference fails the step), then the
+        # balances the trial balance starts from.
+        "ledger": lambda e, d, p: ledger.close_night(e, d, config.clock()),
     }
     return {name: steps[name] for name in (REPLAY_STEPS if replay else STEPS)}
 

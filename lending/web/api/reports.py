@@ -1,14 +1,15 @@
 """Staff reports: the monthly incentive claims and the portfolio."""
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify, request
 
 from lending.db import get_session
 from lending.models.enums import Role
-from lending.schemas.registry import ClaimsQuerySchema
-from lending.services.claims import claims_report, reconciled, to_csv, totals
+from lending.schemas.registry import ClaimsQuerySchema, SubsidyReceiptSchema
+from lending.services.claims import claims_report, reconciled, record_receipt, to_csv, totals
 from lending.services.portfolio_export import document
-from lending.web.access import role_required
+from lending.web.access import current_actor, role_required
 from lending.web.api import bp
+from lending.web.context import json_body, utcnow
 from lending.web.staff_dashboard import report_for_request
 
 
@@ -74,6 +75,63 @@ def incentive_claims():
         )
     ledger = reconciled(get_session(), args["month"], lines)
     return jsonify(claims_document(args["month"], lines, ledger))
+
+
+@bp.post("/reports/incentive-claims/receipts")
+@role_required(Role.ADMIN, Role.UNDERWRITER)
+def subsidy_receipt():
+    """Record a sponsor's payment of a month's claim for one programme (the bank against the
+    subsidy receivable); never more than is outstanding of the claim.
+    ---
+    post:
+      summary: Record a sponsor's payment of an incentive claim
+      security: [{bearerAuth: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: SubsidyReceiptInput
+      responses:
+        201:
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  id: {type: integer}
+                  programme: {type: string}
+                  month: {type: string}
+                  amount: {type: string}
+                  outstanding: {type: string}
+        401: {$ref: '#/components/responses/Unauthorized'}
+        403: {$ref: '#/components/responses/Forbidden'}
+        409: {$ref: '#/components/responses/Conflict'}
+        422: {$ref: '#/components/responses/Invalid'}
+    """
+    data = SubsidyReceiptSchema().load(json_body())
+    session = get_session()
+    receipt = record_receipt(
+        session,
+        month=data["month"],
+        programme_code=data["programme"],
+        amount=data["amount"],
+        reference=data["reference"],
+        received_on=data["received_on"],
+        user_id=current_actor().id,
+        now=utcnow(),
+        timezone=current_app.extensions["lending.settings"].timezone,
+    )
+    state = reconciled(session, data["month"], claims_report(session, data["month"]))
+    session.commit()
+    return jsonify(
+        {
+            "id": receipt.id,
+            "programme": receipt.programme_code,
+            "month": receipt.month,
+            "amount": f"{receipt.amount:.2f}",
+            "outstanding": f"{state['outstanding']:.2f}",
+        }
+    ), 201
 
 
 @bp.get("/reports/portfolio")
