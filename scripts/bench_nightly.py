@@ -85,23 +85,23 @@ INSERT INTO journal_lines (entry_id, account_id, amount)
 SELECT l.id, a.id, CASE WHEN a.role = 'loan_principal' THEN l.principal ELSE -l.principal END
 FROM loans l CROSS JOIN gl_accounts a WHERE a.role IN ('loan_principal', 'shop_payable')
 """
-# The journal entry of each payment (its id the last loan's plus the instalment's): the rail's
-# clearing account against the principal and the profit it paid.
+# The journal entry of each payment: the rail's clearing account against the principal and the
+# profit it paid.
 LEDGER = """
-INSERT INTO journal_entries (id, posted_on, value_date, kind, loan_id, transaction_id, memo,
-  created_at)
-SELECT (SELECT max(id) FROM loans) + i.id, i.due_date, i.due_date, 'payment', i.loan_id,
-  t.id, '', i.due_date + time '07:00'
-FROM instalments i JOIN loan_transactions t ON t.payment_id = i.id
-WHERE i.id IN (SELECT id FROM paid_now);
+WITH entry AS (
+  INSERT INTO journal_entries (posted_on, value_date, kind, loan_id, transaction_id, memo,
+    created_at)
+  SELECT i.due_date, i.due_date, 'payment', i.loan_id, t.id, '', i.due_date + time '07:00'
+  FROM instalments i JOIN loan_transactions t ON t.payment_id = i.id
+  WHERE i.id IN (SELECT id FROM paid_now)
+  RETURNING id, transaction_id)
 INSERT INTO journal_lines (entry_id, account_id, amount)
-SELECT (SELECT max(id) FROM loans) + i.id, a.id, CASE a.role WHEN 'clearing_raast' THEN i.total
+SELECT entry.id, a.id, CASE a.role WHEN 'clearing_raast' THEN i.total
   WHEN 'loan_principal' THEN -i.principal ELSE -i.profit END
-FROM instalments i CROSS JOIN gl_accounts a
-WHERE i.id IN (SELECT id FROM paid_now)
-  AND a.role IN ('clearing_raast', 'loan_principal', 'profit_income');
-SELECT setval(pg_get_serial_sequence('journal_entries', 'id'),
-  (SELECT max(id) FROM journal_entries))
+FROM entry JOIN loan_transactions t ON t.id = entry.transaction_id
+JOIN instalments i ON i.id = t.payment_id
+CROSS JOIN gl_accounts a
+WHERE a.role IN ('clearing_raast', 'loan_principal', 'profit_income')
 """
 # The payments behind the paid columns (one per instalment paid on its due date, id = the
 # instalment's): payment, its transaction, its allocation and the loan's `inputs_through`,
@@ -127,6 +127,12 @@ WHERE loans.id = p.loan_id;
 UPDATE loans SET inputs_through = disbursed_on WHERE inputs_through IS NULL;
 SELECT setval(pg_get_serial_sequence('payments', 'id'),
   GREATEST((SELECT max(id) FROM payments), 1))
+"""
+# Entries take the sequence's ids, in the order they are written, as the application's do (the
+# nightly balances rely on it); the booking entries, written with the loans' ids, move it on.
+SEQUENCE = """
+SELECT setval(pg_get_serial_sequence('journal_entries', 'id'),
+  (SELECT max(id) FROM journal_entries))
 """
 HISTORY = "CREATE TEMPORARY TABLE paid_now AS SELECT id FROM instalments WHERE paid_on IS NOT NULL"
 # The loans that pay on time (four in five) pay what fell due since the previous night.
@@ -187,7 +193,8 @@ def generate(url: str, n: int, first: date) -> None:
         # by construction, and the night's replay check holds them to their replay).
         conn.execute(text("SET LOCAL session_replication_role = replica"))
         run_sql(conn, GENERATE, {"n": n, "as_of": first})
-        run_sql(conn, HISTORY + ";\n" + PAY + ";\n" + LEDGER + ";\nDROP TABLE paid_now", {})
+        script = SEQUENCE + ";\n" + HISTORY + ";\n" + PAY + ";\n" + LEDGER
+        run_sql(conn, script + ";\nDROP TABLE paid_now", {})
         conn.execute(text("ANALYZE"))
     engine.dispose()
 
