@@ -120,7 +120,19 @@ class ClaimLineSchema(Schema):
     imeis = fields.List(fields.String())
 
 
+class ClaimsLedgerSchema(Schema):
+    """The month's claim against the ledger: the subsidy receivable for the same loans, and
+    what the sponsors have paid of it."""
+
+    claimed = fields.String()
+    ledger = fields.String()
+    difference = fields.String()
+    received = fields.String()
+    outstanding = fields.String()
+
+
 class ClaimsReportSchema(Schema):
     month = fields.String()
     lines = fields.List(fields.Nested(ClaimLineSchema))
     totals = fields.Dict()
+    ledger = fields.Nested(ClaimsLedgerSchema)

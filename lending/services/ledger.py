@@ -635,10 +635,19 @@ def tie_out(engine: Engine) -> dict:
 
 def close_night(engine: Engine, as_of: date, now: datetime) -> dict:
     """The night's ledger step: tie every control account out to its sub-ledger (a
-    difference fails the step), then record the balances the next trial balance starts from."""
+    difference fails the step), then record the balances the next trial balance starts from;
+    on a month end, check them against every journal line (a difference fails the step)."""
     counts = tie_out(engine)
     with Session(engine) as session, session.begin():
         counts["balances"] = record_balances(session, as_of, now)
+        if (as_of + timedelta(days=1)).day == 1:  # a month end: the balances against every line
+            if trial_balance(session, as_of) != trial_balance(session, as_of, from_scratch=True):
+                raise OutOfBalance(
+                    f"the balances recorded through {as_of} differ from the sum of the journal "
+                    "lines: an entry was written outside the ledger's posting (an id below one "
+                    "already counted); run the night again after finding it"
+                )
+            counts["balances_checked"] = "every line"
     return counts
 
 

@@ -591,3 +591,13 @@ def test_the_trial_balance_starts_from_the_nights_balances_and_equals_every_line
         assert ledger.trial_balance(session, day) == ledger.trial_balance(
             session, day, from_scratch=True
         ), day
+
+
+def test_a_month_end_night_checks_the_balances_against_every_line(app, session, loan_id):
+    """An entry written outside the ledger's posting with an id below those the night counted
+    is invisible to the balances: the month-end night finds it and fails its ledger step."""
+    night(app, date(2026, 11, 29))
+    with get_engine(app).begin() as connection:
+        _raw_entry(connection, 0, [("1100", 100), ("4400", -100)], on="2026-11-29")
+    with pytest.raises(ledger.OutOfBalance, match="differ from the sum of the journal lines"):
+        night(app, date(2026, 11, 30))
