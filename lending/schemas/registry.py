@@ -70,10 +70,15 @@ class ProgrammeSchema(Schema):
             raise ValidationError("The end must not be before the start.", "valid_to")
 
 
+# A month of the platform's life: a year before 2000 (or the year 0, which no date has) is a
+# typing slip, refused as a field error rather than reaching the date arithmetic.
+MONTH = r"^20\d{2}-(0[1-9]|1[0-2])$"
+
+
 class ClaimsQuerySchema(Schema):
     month = fields.String(
         required=True,
-        validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="A month as YYYY-MM."),
+        validate=validate.Regexp(MONTH, error="A month as YYYY-MM, from 2000 to 2099."),
     )
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
 
@@ -83,7 +88,7 @@ class SubsidyReceiptSchema(Schema):
 
     month = fields.String(
         required=True,
-        validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="A month as YYYY-MM."),
+        validate=validate.Regexp(MONTH, error="A month as YYYY-MM, from 2000 to 2099."),
     )
     programme = fields.String(required=True, validate=validate.Length(min=1, max=40))
     amount = Money(required=True, min_value="0.01", max_value="100000000")

@@ -12,7 +12,12 @@ from lending.errors import LendingError
 from lending.models import DeviceModel, DeviceTac, IncentiveProgramme, Manufacturer
 from lending.models.enums import Role
 from lending.schemas import flatten_errors
-from lending.schemas.registry import ClaimsQuerySchema, ProgrammeSchema, SubsidyReceiptSchema
+from lending.schemas.registry import (
+    MONTH,
+    ClaimsQuerySchema,
+    ProgrammeSchema,
+    SubsidyReceiptSchema,
+)
 from lending.schemas.staff import form_args
 from lending.services.claims import (
     claims_report,
@@ -211,7 +216,7 @@ def claim_receipt():
     """Record a sponsor's payment of the month's claim shown (the form under the claim)."""
     names = ("month", "programme", "amount", "reference", "received_on")
     month = request.form.get("month", "")
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+    if not re.fullmatch(MONTH, month):
         month = business_date().strftime("%Y-%m")  # the page shown with the field errors
     try:
         data = SubsidyReceiptSchema().load(form_args(request.form, names))

@@ -9,6 +9,7 @@ from lending.db import get_session
 from lending.errors import LendingError
 from lending.models.enums import Role
 from lending.schemas import flatten_errors
+from lending.schemas.registry import MONTH
 from lending.schemas.staff import DateRangeSchema, form_args
 from lending.services import ledger
 from lending.web.access import current_actor, role_required
@@ -94,14 +95,14 @@ def account_statement(code: str):
         end=end,
         errors=errors,
         values=request.args,
-        day_before=start - timedelta(days=1),
+        day_before=start - timedelta(days=1) if start > date.min else start,
     ), 422 if errors else 200
 
 
 class MonthSchema(Schema):
     month = fields.String(
         load_default=None,
-        validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Use YYYY-MM."),
+        validate=validate.Regexp(MONTH, error="Use YYYY-MM, from 2000 to 2099."),
     )
 
 

@@ -270,6 +270,8 @@ def test_a_sponsors_payment_of_a_claim_settles_it_in_the_ledger(setup, session, 
         url, json={**payment, "programme": "NOPE", "reference": "Y"}, headers=UNDERWRITER
     )
     assert unknown.status_code == 422
+    year_zero = client.post(url, json={**payment, "month": "0000-01"}, headers=UNDERWRITER)
+    assert year_zero.status_code == 422 and list(year_zero.json["errors"]) == ["month"]
     assert client.post(url, json=payment, headers=AGENT).status_code == 403
     rest = client.post(
         url, json={**payment, "amount": "1500.00", "reference": "MCB-0002"}, headers=UNDERWRITER

@@ -76,6 +76,8 @@ def test_an_account_statement_runs_its_balance_line_by_line(books, client, auth)
     assert client.get("/staff/ledger/accounts/9999").status_code == 404
     swapped = client.get("/staff/ledger/accounts/1111?date_from=2026-11-30&date_to=2026-11-01")
     assert swapped.status_code == 422
+    earliest = client.get("/staff/ledger/accounts/1111?date_from=0001-01-01&date_to=0001-01-02")
+    assert earliest.status_code == 200  # the first day there is: nothing before it
 
 
 def test_only_an_admin_closes_a_past_date_and_refusals_are_shown(app, session, books, client, auth):
@@ -219,4 +221,5 @@ def test_the_income_statement_of_a_month_and_the_charitys_account(app, setup, cl
     charity = re.search(r'<table class="list compact" id="charity">(.*?)</table>', page, re.S)
     assert charity.group(1).replace("\xa0", " ").count(f"Rs {row.late_fee:,}") == 2
     assert client.get("/staff/ledger/income?month=2027-13").status_code == 422
+    assert client.get("/staff/ledger/income?month=0000-01").status_code == 422
     assert run(app, "ledger", "income", "--month", "2027-1-1").exit_code == 2
